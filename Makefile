@@ -1,0 +1,128 @@
+# codecast — GNU make build.  See README.md.
+#
+#   make            build every command into bin/
+#   make check      build, then run every test; last line "N passed, N failed"
+#   make check SANITIZE=1   the same under AddressSanitizer + UBSan
+#   make static     statically linked binaries for peers (bin/cc-daemon-static)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make deps       apt-get install what the build and the tests need
+#   make bench      run every benchmark in bench/
+#   make fuzz       run every fuzz target for FUZZ_SECONDS each
+
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+VERSION   := 0.1.0
+
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS      := libssh2 libcurl yaml-0.1 sqlite3 jansson libevent
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+OPT       ?= -O2 -g
+CPPFLAGS  += -D_GNU_SOURCE -DCC_VERSION='"$(VERSION)"' -Ilib
+CFLAGS    += -std=c11 $(WARN) $(OPT) -fno-strict-aliasing
+LDFLAGS   += -Wl,--as-needed
+
+ifeq ($(SANITIZE),1)
+CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS   += -fsanitize=address,undefined
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+LIBS       := $(PKG_LIBS) -lpthread -lm
+
+BUILD     := build
+LIB_SRC   := $(sort $(wildcard lib/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIBA      := $(BUILD)/libcodecast.a
+
+# A C command is a directory cmd/NAME holding main.c (and maybe more .c files);
+# a script command is cmd/NAME/NAME.
+C_CMDS    := $(sort $(patsubst cmd/%/main.c,%,$(wildcard cmd/*/main.c)))
+SH_CMDS   := $(sort $(foreach d,$(wildcard cmd/*),$(if $(wildcard $(d)/main.c),,$(if $(wildcard $(d)/$(notdir $(d))),$(notdir $(d))))))
+BINS      := $(C_CMDS:%=bin/%) $(SH_CMDS:%=bin/%)
+
+UNIT_SRC  := $(sort $(wildcard test/unit/*.c))
+UNIT_BINS := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
+
+MAN_PAGES := $(sort $(wildcard man/*.[1-8]))
+
+# Extra targets contributed by commands, fuzzers and benchmarks.
+STATIC_BINS :=
+FUZZ_TARGETS :=
+TEST_PROGS :=
+-include $(wildcard cmd/*/rules.mk) $(wildcard fuzz/rules.mk) $(wildcard test/rules.mk)
+
+.PHONY: all check test static install uninstall deps clean bench fuzz
+all: $(BINS) $(TEST_PROGS)
+
+# Rebuild everything when the flags change (e.g. SANITIZE=1 after a plain build).
+FLAGS_LINE := $(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) | $(LDFLAGS) $(LIBS)
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(BUILD)
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(FLAGS_LINE)' ]; then printf '%s\n' '$(FLAGS_LINE)' > $@; fi
+FORCE:
+
+$(BUILD)/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+.SECONDEXPANSION:
+bin/%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard cmd/$$*/*.c)) $(LIBA)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LIBS)
+
+$(SH_CMDS:%=bin/%): bin/%: cmd/%/%
+	@mkdir -p bin
+	sed 's/@VERSION@/$(VERSION)/g' $< > $@ && chmod 755 $@
+
+$(BUILD)/test/%: $(BUILD)/test/unit/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
+
+check test: all $(UNIT_BINS)
+	@SANITIZE='$(SANITIZE)' ./test/run $(TESTS)
+
+static: $(STATIC_BINS)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	for m in $(MAN_PAGES); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+
+uninstall:
+	for b in $(notdir $(BINS)); do rm -f $(DESTDIR)$(BINDIR)/$$b; done
+	for m in $(notdir $(MAN_PAGES)); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$m; done
+
+# Debian packages the build, the tests and the benchmarks need.
+DEB_PKGS := build-essential pkg-config libssh2-1-dev libcurl4-openssl-dev libyaml-dev \
+	libsqlite3-dev libjansson-dev libevent-dev libssl-dev \
+	bats bats-assert bats-support jq curl sqlite3 openssh-server openssh-client \
+	clang libclang-rt-14-dev valgrind python3 python3-aiohttp git man-db groff-base \
+	hyperfine netcat-openbsd iproute2 procps
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: all present"; fi
+
+bench: all
+	@for b in bench/*.sh; do echo "== $$b"; bash $$b || exit 1; done
+
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZ_TARGETS)
+	@for f in $(FUZZ_TARGETS); do echo "== $$f ($(FUZZ_SECONDS)s)"; \
+		mkdir -p fuzz/corpus/$$(basename $$f); \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz/corpus/$$(basename $$f) || exit 1; done
+
+clean:
+	rm -rf $(BUILD) bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
