@@ -33,7 +33,8 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 LIBS       := $(PKG_LIBS) -lpthread -lm
 
-BUILD     := build
+BUILD     ?= build
+BIN       ?= bin
 LIB_SRC   := $(sort $(wildcard lib/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBA      := $(BUILD)/libcodecast.a
@@ -42,7 +43,7 @@ LIBA      := $(BUILD)/libcodecast.a
 # a script command is cmd/NAME/NAME.
 C_CMDS    := $(sort $(patsubst cmd/%/main.c,%,$(wildcard cmd/*/main.c)))
 SH_CMDS   := $(sort $(foreach d,$(wildcard cmd/*),$(if $(wildcard $(d)/main.c),,$(if $(wildcard $(d)/$(notdir $(d))),$(notdir $(d))))))
-BINS      := $(C_CMDS:%=bin/%) $(SH_CMDS:%=bin/%)
+BINS      := $(C_CMDS:%=$(BIN)/%) $(SH_CMDS:%=$(BIN)/%)
 
 UNIT_SRC  := $(sort $(wildcard test/unit/*.c))
 UNIT_BINS := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
@@ -74,12 +75,12 @@ $(LIBA): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 .SECONDEXPANSION:
-bin/%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard cmd/$$*/*.c)) $(LIBA)
-	@mkdir -p bin
+$(BIN)/%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard cmd/$$*/*.c)) $(LIBA)
+	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LIBS)
 
-$(SH_CMDS:%=bin/%): bin/%: cmd/%/%
-	@mkdir -p bin
+$(SH_CMDS:%=$(BIN)/%): $(BIN)/%: cmd/%/%
+	@mkdir -p $(BIN)
 	sed 's/@VERSION@/$(VERSION)/g' $< > $@ && chmod 755 $@
 
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(LIBA)
@@ -87,7 +88,7 @@ $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
 check test: all $(UNIT_BINS)
-	@SANITIZE='$(SANITIZE)' ./test/run $(TESTS)
+	@SANITIZE='$(SANITIZE)' CC_BIN='$(abspath $(BIN))' CC_BUILD='$(abspath $(BUILD))' ./test/run $(TESTS)
 
 static: $(STATIC_BINS)
 
@@ -123,6 +124,6 @@ fuzz: $(FUZZ_TARGETS)
 		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz/corpus/$$(basename $$f) || exit 1; done
 
 clean:
-	rm -rf $(BUILD) bin
+	rm -rf $(BUILD) $(BIN)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
