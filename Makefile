@@ -74,10 +74,12 @@ $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-.SECONDEXPANSION:
-$(BIN)/%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard cmd/$$*/*.c)) $(LIBA)
+define CMD_RULE
+$(BIN)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBA)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LIBS)
+	$(CC) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBA) $(LIBS)
+endef
+$(foreach c,$(C_CMDS),$(eval $(call CMD_RULE,$(c))))
 
 $(SH_CMDS:%=$(BIN)/%): $(BIN)/%: cmd/%/%
 	@mkdir -p $(BIN)

@@ -119,6 +119,14 @@ bool config_peer_jump_only(const struct config *c, const struct peer *p);
  * (~ expanded).  NULL when none; on a read failure NULL and *errmsg set. */
 char *config_peer_password(const struct peer *p, char **errmsg);
 
+/* The effective config as a JSON object (jansson), peers normalised and
+ * defaults filled in.  Secrets (passwords, tokens, app secrets) are "***"
+ * unless secrets is true; a `file:PATH` password prints as such. */
+struct json_t;
+struct json_t *config_to_json(const struct config *c, bool secrets);
+struct json_t *config_peer_to_json(const struct config *c, const struct peer *p,
+    bool secrets);
+
 const char *transport_name(enum transport t);
 const char *host_key_check_name(enum host_key_check h);
 
