@@ -33,6 +33,8 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 LIBS       := $(PKG_LIBS) -lpthread -lm
 
+# V=1 shows the full command lines.
+Q         := $(if $(V),,@)
 BUILD     ?= build
 BIN       ?= bin
 LIB_SRC   := $(sort $(wildcard lib/*.c))
@@ -68,16 +70,18 @@ FORCE:
 
 $(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIBA): $(LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 define CMD_RULE
 $(BIN)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBA)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBA) $(LIBS)
+	@$(if $(Q),echo "  LD      $$@")
+	$(Q)$(CC) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBA) $(LIBS)
 endef
 $(foreach c,$(C_CMDS),$(eval $(call CMD_RULE,$(c))))
 
@@ -87,7 +91,7 @@ $(SH_CMDS:%=$(BIN)/%): $(BIN)/%: cmd/%/%
 
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
 check test: all $(UNIT_BINS)
 	@SANITIZE='$(SANITIZE)' CC_BIN='$(abspath $(BIN))' CC_BUILD='$(abspath $(BUILD))' ./test/run $(TESTS)
