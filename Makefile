@@ -58,6 +58,7 @@ FUZZ_TARGETS :=
 TEST_PROGS :=
 -include $(wildcard cmd/*/rules.mk) $(wildcard fuzz/rules.mk) $(wildcard test/rules.mk)
 
+.SECONDARY:
 .PHONY: all check test static install uninstall deps clean bench fuzz
 all: $(BINS) $(TEST_PROGS)
 
