@@ -1,0 +1,148 @@
+/* cc-daemon — the remote daemon: runs the coding CLI once per message and
+ * speaks the upstream Codecast daemon protocol (JSON-RPC over HTTP, SSE).
+ * See cc-daemon(1). */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon_auth.h"
+#include "daemon_server.h"
+#include "paths.h"
+#include "util.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: cc-daemon [-v] [-p PORT] [-b ADDR] [--tokens FILE] "
+	    "[--port-file FILE]\n"
+	    "       cc-daemon --version | --help\n"
+	    "\n"
+	    "Run the coding CLI once per message and serve the Codecast daemon\n"
+	    "protocol (POST /rpc, JSON-RPC, SSE) on ADDR:PORT.\n"
+	    "\n"
+	    "  -p, --port PORT      first port to try (DAEMON_PORT, daemon.yaml; 9100);\n"
+	    "                       the next free one up to PORT+100 is used; 0: any\n"
+	    "  -b, --bind ADDR      address (DAEMON_BIND, daemon.yaml; 127.0.0.1);\n"
+	    "                       anything but loopback requires tokens\n"
+	    "      --tokens FILE    Bearer tokens (~/.codecast/tokens.yaml)\n"
+	    "      --port-file FILE where to write the port (~/.codecast/daemon.port)\n"
+	    "  -v, --verbose        log requests and the CLIs' stderr to stderr\n"
+	    "  -c, --config FILE    accepted and ignored (upstream compatibility)\n"
+	    "  -V, --version        print \"cc-daemon " CC_VERSION "\"\n"
+	    "  -h, --help           this text\n");
+}
+
+static int
+parse_port(const char *s, const char *what)
+{
+	long long v;
+
+	if (!str_to_ll(s, 0, 65535, &v))
+		errx(2, "%s: not a port number: %s", what, s);
+	return (int)v;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "tokens", required_argument, NULL, 't' },
+		{ "port-file", required_argument, NULL, 'P' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon_opts o;
+	struct daemon_conf conf;
+	const char *port_arg = NULL, *bind_arg = NULL, *env;
+	char *conf_path, *errmsg = NULL, *tokens = NULL, *bind = NULL;
+	int ch, rc;
+
+	memset(&o, 0, sizeof(o));
+	while ((ch = getopt_long(argc, argv, "p:b:c:vVh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			port_arg = optarg;
+			break;
+		case 'b':
+			bind_arg = optarg;
+			break;
+		case 't':
+			tokens = xstrdup(optarg);
+			break;
+		case 'P':
+			o.port_file = optarg;
+			break;
+		case 'c':
+			break;
+		case 'v':
+			o.verbose = 1;
+			break;
+		case 'V':
+			printf("cc-daemon %s\n", CC_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	/* Defaults < daemon.yaml < environment < options. */
+	conf_path = path_state("daemon.yaml");
+	if (daemon_conf_load(conf_path, &conf, &errmsg) == -1) {
+		warnx("%s (using defaults)", errmsg);
+		free(errmsg);
+		memset(&conf, 0, sizeof(conf));
+	}
+	free(conf_path);
+	o.port = conf.port ? conf.port : 9100;
+	if ((env = getenv("DAEMON_PORT")) != NULL && *env) {
+		long long v;
+
+		if (str_to_ll(env, 0, 65535, &v))
+			o.port = (int)v;
+		else
+			warnx("DAEMON_PORT: not a port number: %s (ignored)", env);
+	}
+	if (port_arg)
+		o.port = parse_port(port_arg, "--port");
+	if (bind_arg == NULL && (env = getenv("DAEMON_BIND")) != NULL && *env)
+		bind_arg = env;
+	if (bind_arg == NULL)
+		bind_arg = conf.bind ? conf.bind : "127.0.0.1";
+	bind = xstrdup(bind_arg);
+	o.bind = bind;
+	if (tokens == NULL)
+		tokens = conf.tokens_file ? path_expand_tilde(conf.tokens_file) :
+		    path_state("tokens.yaml");
+	o.tokens_file = tokens;
+	o.port_tries = 100;
+	o.ping_secs = 30;
+	o.kill_secs = 5;
+	if ((env = getenv("CC_DAEMON_PING_SECS")) != NULL && *env) {
+		long long v;
+
+		if (str_to_ll(env, 1, 3600, &v))
+			o.ping_secs = (int)v;
+	}
+
+	rc = daemon_serve(&o);
+	daemon_conf_free(&conf);
+	free(tokens);
+	free(bind);
+	return rc;
+}

@@ -1,0 +1,52 @@
+/* daemon_cli.h — how cc-daemon runs a coding CLI: the argument vector for
+ * one message (claude, codex, gemini, opencode; upstream flags, message as
+ * one argv element) and the conversion of the CLI's stdout lines into the
+ * daemon protocol's stream events (upstream's tables, see cc-daemon(1)). */
+#ifndef CC_DAEMON_CLI_H
+#define CC_DAEMON_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+
+enum cli_kind { CLI_CLAUDE, CLI_CODEX, CLI_GEMINI, CLI_OPENCODE };
+
+/* The adapter for a session's cli_type: NULL and unknown values are claude
+ * (upstream rule; the value itself is stored verbatim by the caller). */
+enum cli_kind cli_kind_of(const char *cli_type);
+/* The program name run for a kind: "claude", "codex", ... */
+const char *cli_program(enum cli_kind k);
+
+/* True for auto, code, plan, ask. */
+bool cli_mode_valid(const char *mode);
+
+/* The argv (NULL-terminated, malloc'd, free with cli_argv_free) to run one
+ * message.  model and resume_id may be NULL; cwd is used by codex (--cd). */
+char **cli_argv(enum cli_kind k, const char *mode, const char *model,
+    const char *resume_id, const char *message, const char *cwd);
+void cli_argv_free(char **argv);
+
+/* Per-run conversion state (codex computes deltas from cumulative text;
+ * codex, gemini and opencode remember the session id for the result). */
+struct cli_parser {
+	enum cli_kind kind;
+	size_t last_text_len;
+	char *session_id;
+};
+void cli_parser_init(struct cli_parser *p, enum cli_kind k);
+void cli_parser_free(struct cli_parser *p);
+
+/* Convert one stdout line (without its newline) into zero or more events,
+ * appended to the JSON array out.  Returns 0, or -1 when the line is not a
+ * JSON object (nothing appended). */
+int cli_parse_line(struct cli_parser *p, const char *line, size_t len,
+    json_t *out);
+
+/* An event's "type", "session_id" and "model" strings, or NULL.  Every
+ * adapter turns its CLI's session announcement into a `system` event, so
+ * the caller tracks ids and models on events alone.  Borrowed. */
+const char *cli_event_type(const json_t *ev);
+const char *cli_event_session_id(const json_t *ev);
+const char *cli_event_model(const json_t *ev);
+
+#endif

@@ -1,0 +1,1741 @@
+/* daemon_server.c — cc-daemon's event loop: HTTP/JSON-RPC on evhttp, SSE
+ * streams with keepalive pings and backpressure, one CLI child per message
+ * read non-blockingly, per-session queues and disconnect buffering.  See
+ * daemon_server.h and cc-daemon(1). */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "daemon_auth.h"
+#include "daemon_cli.h"
+#include "daemon_server.h"
+#include "paths.h"
+#include "util.h"
+
+extern char **environ;
+
+/* Stop reading a CLI while its client's socket buffer holds this much. */
+#define OUT_HIGH_WATER	(256 * 1024)
+/* Bytes read from one CLI per loop iteration (fairness between sessions). */
+#define READ_CHUNK	(64 * 1024)
+#define READS_PER_WAKE	4
+/* A request body larger than this is refused (413). */
+#define MAX_BODY	(64 * 1024 * 1024)
+
+/* A FIFO of malloc'd strings. */
+struct strq_node {
+	struct strq_node *next;
+	char *s;
+};
+struct strq {
+	struct strq_node *head, *tail;
+	size_t n;
+};
+
+struct server;
+struct session;
+struct run;
+
+/* One SSE reply in progress. */
+struct stream {
+	struct server *srv;
+	struct evhttp_request *req;	/* NULL once libevent freed it */
+	struct evhttp_connection *evcon;	/* NULL once closed */
+	struct event *ping;
+	struct evbuffer *acc;		/* events not yet handed to evhttp */
+	struct strq inflight;		/* events handed over, not yet drained */
+	struct run *run;
+	bool closed;
+};
+
+/* One CLI process. */
+struct run {
+	struct server *srv;
+	struct session *sess;		/* NULL once the session is destroyed */
+	struct run *next;		/* the server's list of live runs */
+	pid_t pid;			/* -1: never started */
+	int out_fd, err_fd;
+	struct event *out_ev, *err_ev, *kill_timer, *grace_timer;
+	struct buf line, errline;
+	struct cli_parser parser;
+	struct stream *stream;		/* NULL: events go to the session buffer */
+	char *prog;
+	int status;
+	bool out_eof, err_eof, reaped, paused, sid_seen, signalled;
+};
+
+struct session {
+	struct session *next;
+	char id[37];
+	char *path, *mode, *cli_type, *model, *sdk_id;
+	char *created_at, *last_activity;
+	struct run *run;		/* current run: busy while non-NULL */
+	struct strq pending;		/* messages waiting for the run */
+	struct strq responses;		/* events kept for session.reconnect */
+	bool client_connected;
+};
+
+struct server {
+	const struct daemon_opts *o;
+	struct event_base *base;
+	struct evhttp *http;
+	struct session *sessions;
+	size_t nsessions;
+	struct run *runs;
+	struct tokens tokens;
+	bool auth;
+	struct timespec started;
+	struct event *ev_chld, *ev_term, *ev_int, *ev_stop_timer;
+	bool stopping;
+	char *port_file;
+};
+
+/* ---------------------------------------------------------------- strq */
+
+static void
+strq_push(struct strq *q, char *s)
+{
+	struct strq_node *n = xmalloc(sizeof(*n));
+
+	n->next = NULL;
+	n->s = s;
+	if (q->tail)
+		q->tail->next = n;
+	else
+		q->head = n;
+	q->tail = n;
+	q->n++;
+}
+
+static char *
+strq_pop(struct strq *q)
+{
+	struct strq_node *n = q->head;
+	char *s;
+
+	if (n == NULL)
+		return NULL;
+	q->head = n->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->n--;
+	s = n->s;
+	free(n);
+	return s;
+}
+
+static void
+strq_clear(struct strq *q)
+{
+	char *s;
+
+	while ((s = strq_pop(q)) != NULL)
+		free(s);
+}
+
+/* Append all of src to dst, leaving src empty. */
+static void
+strq_move(struct strq *dst, struct strq *src)
+{
+	if (src->head == NULL)
+		return;
+	if (dst->tail)
+		dst->tail->next = src->head;
+	else
+		dst->head = src->head;
+	dst->tail = src->tail;
+	dst->n += src->n;
+	src->head = src->tail = NULL;
+	src->n = 0;
+}
+
+/* ------------------------------------------------------------- helpers */
+
+static void
+vlog(struct server *srv, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+vlog(struct server *srv, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!srv->o->verbose)
+		return;
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+}
+
+static void
+uuid4(char out[37])
+{
+	unsigned char b[16];
+	size_t got = 0;
+
+	while (got < sizeof(b)) {
+		ssize_t r = getrandom(b + got, sizeof(b) - got, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err(1, "getrandom");
+		}
+		got += (size_t)r;
+	}
+	b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
+	snprintf(out, 37,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+	    b[11], b[12], b[13], b[14], b[15]);
+}
+
+static long long
+uptime_secs(struct server *srv)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - srv->started.tv_sec);
+}
+
+static void
+touch(struct session *s)
+{
+	free(s->last_activity);
+	s->last_activity = iso8601_now();
+}
+
+static void
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = v ? xstrdup(v) : NULL;
+}
+
+static struct session *
+session_find(struct server *srv, const char *id)
+{
+	struct session *s;
+
+	if (id == NULL)
+		return NULL;
+	for (s = srv->sessions; s; s = s->next)
+		if (strcmp(s->id, id) == 0)
+			return s;
+	return NULL;
+}
+
+static const char *
+session_status(const struct session *s)
+{
+	return s->run ? "busy" : "idle";
+}
+
+static void
+kill_run(struct run *r, int sig)
+{
+	if (r->pid <= 0 || r->reaped)
+		return;
+	/* The CLI leads its own process group: its tools die with it. */
+	if (kill(-r->pid, sig) == -1)
+		(void)kill(r->pid, sig);
+}
+
+/* -------------------------------------------------------------- stream */
+
+static void stream_flush(struct stream *st);
+
+static void
+stream_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct stream *st = arg;
+	struct run *r = st->run;
+
+	(void)evcon;
+	if (st->closed)
+		return;
+	st->closed = true;
+	st->evcon = NULL;
+	/* When libevent did not detach the request, it frees it next. */
+	if (st->req && evhttp_request_get_connection(st->req) != NULL)
+		st->req = NULL;
+	if (st->ping)
+		event_del(st->ping);
+	evbuffer_drain(st->acc, evbuffer_get_length(st->acc));
+	if (r && r->sess) {
+		vlog(r->srv, "%s: client went away; buffering the rest",
+		    r->sess->id);
+		r->sess->client_connected = false;
+		/* What was not confirmed written is kept: at least once. */
+		strq_move(&r->sess->responses, &st->inflight);
+	}
+	strq_clear(&st->inflight);
+	if (r && r->paused) {
+		r->paused = false;
+		event_add(r->out_ev, NULL);
+	}
+}
+
+static void
+stream_drained_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct stream *st = arg;
+	struct run *r = st->run;
+
+	(void)evcon;
+	strq_clear(&st->inflight);
+	if (r && r->paused && !r->out_eof) {
+		r->paused = false;
+		event_add(r->out_ev, NULL);
+	}
+}
+
+static size_t
+stream_outbuf_len(struct stream *st)
+{
+	struct bufferevent *bev;
+
+	if (st->evcon == NULL)
+		return 0;
+	bev = evhttp_connection_get_bufferevent(st->evcon);
+	return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+}
+
+static void
+stream_flush(struct stream *st)
+{
+	if (st->closed || st->req == NULL ||
+	    evbuffer_get_length(st->acc) == 0)
+		return;
+	evhttp_send_reply_chunk_with_cb(st->req, st->acc, stream_drained_cb, st);
+	if (st->run && !st->run->paused && !st->run->out_eof &&
+	    stream_outbuf_len(st) > OUT_HIGH_WATER) {
+		st->run->paused = true;
+		event_del(st->run->out_ev);
+	}
+}
+
+/* Queue one SSE event; json is the compact event text. */
+static void
+stream_add(struct stream *st, const char *json, size_t len)
+{
+	evbuffer_add(st->acc, "data: ", 6);
+	evbuffer_add(st->acc, json, len);
+	evbuffer_add(st->acc, "\n\n", 2);
+}
+
+static void
+stream_ping_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream *st = arg;
+	static const char ping[] = "{\"type\":\"ping\"}";
+
+	(void)fd;
+	(void)what;
+	if (st->closed)
+		return;
+	stream_add(st, ping, sizeof(ping) - 1);
+	stream_flush(st);
+}
+
+static struct stream *
+stream_open(struct server *srv, struct evhttp_request *req, bool ping)
+{
+	struct stream *st = xcalloc(1, sizeof(*st));
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct bufferevent *bev;
+
+	st->srv = srv;
+	st->req = req;
+	st->evcon = evhttp_request_get_connection(req);
+	st->acc = evbuffer_new();
+	if (st->acc == NULL)
+		errx(1, "evbuffer_new failed");
+	evhttp_add_header(h, "Content-Type", "text/event-stream");
+	evhttp_add_header(h, "Cache-Control", "no-cache");
+	evhttp_add_header(h, "Connection", "keep-alive");
+	evhttp_add_header(h, "X-Accel-Buffering", "no");
+	evhttp_send_reply_start(req, HTTP_OK, "OK");
+	if (st->evcon) {
+		evhttp_connection_set_closecb(st->evcon, stream_closed_cb, st);
+		/* A stream may be quiet for long: no read/write timeouts. */
+		bev = evhttp_connection_get_bufferevent(st->evcon);
+		if (bev)
+			bufferevent_set_timeouts(bev, NULL, NULL);
+	}
+	if (ping) {
+		struct timeval tv = { srv->o->ping_secs, 0 };
+
+		st->ping = event_new(srv->base, -1, EV_PERSIST, stream_ping_cb, st);
+		if (st->ping == NULL)
+			errx(1, "event_new failed");
+		event_add(st->ping, &tv);
+		stream_ping_cb(-1, 0, st);
+	}
+	return st;
+}
+
+/* Send [DONE], end the reply and free the stream. */
+static void
+stream_finish(struct stream *st)
+{
+	if (!st->closed && st->req) {
+		static const char done[] = "[DONE]";
+
+		stream_add(st, done, sizeof(done) - 1);
+		stream_flush(st);
+		if (st->evcon)
+			evhttp_connection_set_closecb(st->evcon, NULL, NULL);
+		evhttp_send_reply_end(st->req);
+	} else if (st->req) {
+		/* Detached by libevent: ending it frees it. */
+		evhttp_send_reply_end(st->req);
+	}
+	if (st->ping)
+		event_free(st->ping);
+	evbuffer_free(st->acc);
+	strq_clear(&st->inflight);
+	free(st);
+}
+
+/* A whole SSE reply of fixed events (error, or queued). */
+static void
+stream_events_only(struct server *srv, struct evhttp_request *req, bool ping,
+    json_t *events)
+{
+	struct stream *st = stream_open(srv, req, false);
+	size_t i;
+	json_t *e;
+
+	if (ping) {
+		static const char p[] = "{\"type\":\"ping\"}";
+
+		stream_add(st, p, sizeof(p) - 1);
+	}
+	json_array_foreach(events, i, e) {
+		char *s = json_dumps(e, JSON_COMPACT | JSON_REAL_PRECISION(15));
+
+		if (s) {
+			stream_add(st, s, strlen(s));
+			free(s);
+		}
+	}
+	stream_finish(st);
+}
+
+/* ----------------------------------------------------------------- run */
+
+static void run_start(struct server *srv, struct session *s, const char *msg,
+    struct stream *st);
+
+/* Deliver one event of a run: to its client, else to the session buffer. */
+static void
+run_emit(struct run *r, json_t *ev)
+{
+	struct session *s = r->sess;
+	const char *type = cli_event_type(ev);
+	char *text;
+	size_t len;
+
+	if (s && type) {
+		const char *sid = cli_event_session_id(ev);
+		bool is_system = strcmp(type, "system") == 0;
+
+		if (sid && is_system && !r->sid_seen) {
+			set_str(&s->sdk_id, sid);
+			r->sid_seen = true;
+		} else if (sid && (is_system || strcmp(type, "result") == 0) &&
+		    (s->sdk_id == NULL || *s->sdk_id == '\0'))
+			set_str(&s->sdk_id, sid);
+		if (is_system && cli_event_model(ev))
+			set_str(&s->model, cli_event_model(ev));
+	}
+	text = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	if (text == NULL)
+		return;
+	len = strlen(text);
+	if (r->stream && !r->stream->closed) {
+		stream_add(r->stream, text, len);
+		strq_push(&r->stream->inflight, text);
+	} else if (s) {
+		strq_push(&s->responses, text);
+	} else
+		free(text);
+}
+
+static void
+run_emit_error(struct run *r, const char *msg)
+{
+	json_t *e = json_object();
+
+	json_object_set_new(e, "type", json_string("error"));
+	json_object_set_new(e, "message", json_string(msg));
+	run_emit(r, e);
+	json_decref(e);
+}
+
+static void
+run_line(struct run *r, const char *p, size_t n)
+{
+	json_t *events;
+	size_t i;
+	json_t *e;
+
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	if (n == 0)
+		return;
+	events = json_array();
+	if (cli_parse_line(&r->parser, p, n, events) == -1)
+		vlog(r->srv, "%s: %s printed a line that is not JSON (%zu bytes); "
+		    "dropped", r->sess ? r->sess->id : "-", r->prog, n);
+	json_array_foreach(events, i, e)
+		run_emit(r, e);
+	json_decref(events);
+}
+
+static void
+run_free(struct run *r)
+{
+	struct run **pp;
+
+	for (pp = &r->srv->runs; *pp; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	if (r->out_ev)
+		event_free(r->out_ev);
+	if (r->err_ev)
+		event_free(r->err_ev);
+	if (r->kill_timer)
+		event_free(r->kill_timer);
+	if (r->grace_timer)
+		event_free(r->grace_timer);
+	if (r->out_fd >= 0)
+		close(r->out_fd);
+	if (r->err_fd >= 0)
+		close(r->err_fd);
+	buf_free(&r->line);
+	buf_free(&r->errline);
+	cli_parser_free(&r->parser);
+	free(r->prog);
+	free(r);
+}
+
+static void
+maybe_stop(struct server *srv)
+{
+	/* A moment for the last replies to reach their clients. */
+	struct timeval tv = { 0, 200000 };
+
+	if (srv->stopping && srv->runs == NULL)
+		event_base_loopexit(srv->base, &tv);
+}
+
+/* The run is over when its stdout is at EOF and the child was reaped. */
+static void
+run_maybe_finish(struct run *r)
+{
+	struct server *srv = r->srv;
+	struct session *s = r->sess;
+	char *next;
+
+	if (!(r->out_eof && (r->reaped || r->pid <= 0)))
+		return;
+	if (r->pid > 0 && WIFEXITED(r->status) && WEXITSTATUS(r->status) != 0) {
+		char *m, *name = xstrdup(r->prog);
+
+		if (name[0] >= 'a' && name[0] <= 'z')
+			name[0] = (char)(name[0] - 'a' + 'A');
+		m = xasprintf("%s process exited abnormally (code=%d, "
+		    "signal=null)", name, WEXITSTATUS(r->status));
+		run_emit_error(r, m);
+		free(m);
+		free(name);
+	}
+	if (r->stream) {
+		r->stream->run = NULL;
+		stream_finish(r->stream);
+		r->stream = NULL;
+	}
+	if (s) {
+		s->run = NULL;
+		touch(s);
+		vlog(srv, "%s: run ended", s->id);
+		if (!srv->stopping && (next = strq_pop(&s->pending)) != NULL) {
+			run_start(srv, s, next, NULL);
+			free(next);
+		}
+	}
+	run_free(r);
+	maybe_stop(srv);
+}
+
+static void
+run_grace_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	(void)fd;
+	(void)what;
+	/* The child is gone but something it started holds the pipe. */
+	if (!r->out_eof) {
+		r->out_eof = true;
+		event_del(r->out_ev);
+		if (r->line.len)
+			run_line(r, r->line.s, r->line.len);
+		r->line.len = 0;
+		if (r->stream)
+			stream_flush(r->stream);
+	}
+	run_maybe_finish(r);
+}
+
+static void
+run_kill_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	(void)fd;
+	(void)what;
+	vlog(r->srv, "%s: %s ignored SIGTERM; SIGKILL", r->sess ? r->sess->id :
+	    "-", r->prog);
+	kill_run(r, SIGKILL);
+}
+
+/* SIGTERM now, SIGKILL after kill_secs unless it is gone. */
+static void
+run_terminate(struct run *r)
+{
+	struct timeval tv = { r->srv->o->kill_secs, 0 };
+
+	if (r->pid <= 0 || r->reaped || r->signalled)
+		return;
+	r->signalled = true;
+	kill_run(r, SIGTERM);
+	r->kill_timer = event_new(r->srv->base, -1, 0, run_kill_cb, r);
+	if (r->kill_timer)
+		event_add(r->kill_timer, &tv);
+}
+
+static void
+run_stdout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	int reads;
+
+	(void)what;
+	for (reads = 0; reads < READS_PER_WAKE && !r->paused; reads++) {
+		ssize_t n;
+		size_t start, i;
+
+		buf_reserve(&r->line, READ_CHUNK);
+		n = read(fd, r->line.s + r->line.len, READ_CHUNK);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			warn("%s: read from %s", r->sess ? r->sess->id : "-",
+			    r->prog);
+			n = 0;
+		}
+		if (n == 0) {
+			r->out_eof = true;
+			event_del(r->out_ev);
+			if (r->line.len)
+				run_line(r, r->line.s, r->line.len);
+			r->line.len = 0;
+			break;
+		}
+		/* Lines are split where they end; a partial line waits. */
+		start = 0;
+		for (i = r->line.len; i < r->line.len + (size_t)n; i++) {
+			if (r->line.s[i] != '\n')
+				continue;
+			run_line(r, r->line.s + start, i - start);
+			start = i + 1;
+		}
+		r->line.len += (size_t)n;
+		r->line.s[r->line.len] = '\0';
+		if (start)
+			buf_consume(&r->line, start);
+		if (r->stream)
+			stream_flush(r->stream);
+	}
+	if (r->stream)
+		stream_flush(r->stream);
+	run_maybe_finish(r);
+}
+
+static void
+run_stderr_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	char tmp[8192];
+	ssize_t n;
+
+	(void)what;
+	n = read(fd, tmp, sizeof(tmp));
+	if (n < 0) {
+		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		n = 0;
+	}
+	if (n == 0) {
+		r->err_eof = true;
+		event_del(r->err_ev);
+		if (r->errline.len)
+			vlog(r->srv, "%s: %s stderr: %s", r->sess ? r->sess->id :
+			    "-", r->prog, r->errline.s);
+		r->errline.len = 0;
+		return;
+	}
+	if (!r->srv->o->verbose)
+		return;
+	buf_append(&r->errline, tmp, (size_t)n);
+	for (;;) {
+		char *nl = memchr(r->errline.s, '\n', r->errline.len);
+		size_t len;
+
+		if (nl == NULL)
+			break;
+		len = (size_t)(nl - r->errline.s);
+		*nl = '\0';
+		vlog(r->srv, "%s: %s stderr: %.*s", r->sess ? r->sess->id : "-",
+		    r->prog, (int)utf8_cut(r->errline.s, len < 2000 ? len : 2000),
+		    r->errline.s);
+		buf_consume(&r->errline, len + 1);
+	}
+	/* Bound an endless line: log what we have. */
+	if (r->errline.len > 65536) {
+		vlog(r->srv, "%s: %s stderr: %.*s...", r->sess ? r->sess->id :
+		    "-", r->prog, (int)utf8_cut(r->errline.s, 2000),
+		    r->errline.s);
+		r->errline.len = 0;
+	}
+}
+
+static char **
+child_env(void)
+{
+	size_t n = 0, i, j = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = xcalloc(n + 2, sizeof(*env));
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "TERM=", 5) != 0)
+			env[j++] = environ[i];
+	env[j++] = "TERM=dumb";
+	env[j] = NULL;
+	return env;
+}
+
+/* Spawn the CLI; on failure returns an errno value. */
+static int
+run_spawn(struct run *r, char **argv, const char *cwd)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t def, none;
+	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, rc;
+	char **env;
+
+	if (pipe2(out, O_CLOEXEC) == -1)
+		return errno;
+	if (pipe2(errp, O_CLOEXEC) == -1) {
+		rc = errno;
+		close(out[0]);
+		close(out[1]);
+		return rc;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+	posix_spawn_file_actions_addchdir_np(&fa, cwd);
+	posix_spawnattr_init(&at);
+	sigemptyset(&none);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	sigaddset(&def, SIGTERM);
+	sigaddset(&def, SIGINT);
+	sigaddset(&def, SIGCHLD);
+	sigaddset(&def, SIGHUP);
+	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
+	env = child_env();
+	rc = posix_spawnp(&r->pid, argv[0], &fa, &at, argv, env);
+	free(env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	close(out[1]);
+	close(errp[1]);
+	if (rc != 0) {
+		r->pid = -1;
+		close(out[0]);
+		close(errp[0]);
+		return rc;
+	}
+	r->out_fd = out[0];
+	r->err_fd = errp[0];
+	evutil_make_socket_nonblocking(r->out_fd);
+	evutil_make_socket_nonblocking(r->err_fd);
+	return 0;
+}
+
+static void
+run_start(struct server *srv, struct session *s, const char *msg,
+    struct stream *st)
+{
+	struct run *r = xcalloc(1, sizeof(*r));
+	enum cli_kind k = cli_kind_of(s->cli_type);
+	char **argv;
+	int rc;
+
+	r->srv = srv;
+	r->sess = s;
+	r->stream = st;
+	r->pid = -1;
+	r->out_fd = r->err_fd = -1;
+	r->prog = xstrdup(cli_program(k));
+	cli_parser_init(&r->parser, k);
+	if (st)
+		st->run = r;
+	r->next = srv->runs;
+	srv->runs = r;
+	s->run = r;
+	touch(s);
+
+	argv = cli_argv(k, s->mode, s->model, s->sdk_id, msg, s->path);
+	rc = run_spawn(r, argv, s->path);
+	cli_argv_free(argv);
+	if (rc != 0) {
+		char *m = xasprintf("Failed to spawn %s: %s", r->prog,
+		    strerror(rc));
+
+		warnx("%s: %s", s->id, m);
+		run_emit_error(r, m);
+		free(m);
+		r->out_eof = r->err_eof = true;
+		if (st)
+			stream_flush(st);
+		run_maybe_finish(r);
+		return;
+	}
+	vlog(srv, "%s: started %s, pid %d", s->id, r->prog, (int)r->pid);
+	r->out_ev = event_new(srv->base, r->out_fd, EV_READ | EV_PERSIST,
+	    run_stdout_cb, r);
+	r->err_ev = event_new(srv->base, r->err_fd, EV_READ | EV_PERSIST,
+	    run_stderr_cb, r);
+	if (r->out_ev == NULL || r->err_ev == NULL)
+		errx(1, "event_new failed");
+	event_add(r->out_ev, NULL);
+	event_add(r->err_ev, NULL);
+	if (st)
+		stream_flush(st);
+}
+
+static void
+sigchld_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	pid_t pid;
+	int status;
+
+	(void)fd;
+	(void)what;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct run *r;
+
+		for (r = srv->runs; r; r = r->next)
+			if (r->pid == pid && !r->reaped)
+				break;
+		if (r == NULL)
+			continue;
+		r->reaped = true;
+		r->status = status;
+		if (r->kill_timer)
+			event_del(r->kill_timer);
+		if (!r->out_eof) {
+			struct timeval tv = { 5, 0 };
+
+			r->grace_timer = event_new(srv->base, -1, 0,
+			    run_grace_cb, r);
+			if (r->grace_timer)
+				event_add(r->grace_timer, &tv);
+		}
+		run_maybe_finish(r);
+	}
+}
+
+/* ------------------------------------------------------------ sessions */
+
+static void
+session_free(struct session *s)
+{
+	free(s->path);
+	free(s->mode);
+	free(s->cli_type);
+	free(s->model);
+	free(s->sdk_id);
+	free(s->created_at);
+	free(s->last_activity);
+	strq_clear(&s->pending);
+	strq_clear(&s->responses);
+	free(s);
+}
+
+/* Remove the session; its CLI (if any) is told to stop and left to die
+ * on its own, without holding up the loop. */
+static void
+session_destroy(struct server *srv, struct session *s)
+{
+	struct session **pp;
+
+	for (pp = &srv->sessions; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	srv->nsessions--;
+	if (s->run) {
+		s->run->sess = NULL;
+		run_terminate(s->run);
+	}
+	session_free(s);
+}
+
+static json_t *
+jstr_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *
+session_info(const struct session *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "sessionId", json_string(s->id));
+	json_object_set_new(o, "path", json_string(s->path));
+	json_object_set_new(o, "status", json_string(session_status(s)));
+	json_object_set_new(o, "mode", json_string(s->mode));
+	json_object_set_new(o, "cliType", json_string(s->cli_type ?
+	    s->cli_type : "claude"));
+	json_object_set_new(o, "sdkSessionId", jstr_or_null(s->sdk_id));
+	json_object_set_new(o, "model", jstr_or_null(s->model));
+	json_object_set_new(o, "createdAt", json_string(s->created_at));
+	json_object_set_new(o, "lastActivityAt", json_string(s->last_activity));
+	return o;
+}
+
+static json_t *
+queue_stats(const struct session *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "userPending", json_integer((json_int_t)s->pending.n));
+	json_object_set_new(o, "responsePending",
+	    json_integer((json_int_t)s->responses.n));
+	json_object_set_new(o, "clientConnected",
+	    json_boolean(s->client_connected));
+	return o;
+}
+
+/* ------------------------------------------------------------- replies */
+
+static void
+reply_text(struct evhttp_request *req, int code, const char *reason,
+    const char *text)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL)
+		errx(1, "evbuffer_new failed");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; charset=utf-8");
+	evbuffer_add(b, text, strlen(text));
+	evhttp_send_reply(req, code, reason, b);
+	evbuffer_free(b);
+}
+
+/* {"result": result, "id": id} or {"error": {...}, "id": id}; steals. */
+static void
+reply_rpc(struct evhttp_request *req, json_t *id, json_t *result, int code,
+    const char *message)
+{
+	json_t *o = json_object();
+	struct evbuffer *b;
+	char *s;
+
+	if (result)
+		json_object_set_new(o, "result", result);
+	else {
+		json_t *e = json_object();
+
+		json_object_set_new(e, "code", json_integer(code));
+		json_object_set_new(e, "message", json_string(message));
+		json_object_set_new(o, "error", e);
+	}
+	if (id && json_is_string(id))
+		json_object_set(o, "id", id);
+	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	json_decref(o);
+	if (s == NULL)
+		errx(1, "json_dumps failed");
+	b = evbuffer_new();
+	if (b == NULL)
+		errx(1, "evbuffer_new failed");
+	evbuffer_add(b, s, strlen(s));
+	free(s);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, HTTP_OK, "OK", b);
+	evbuffer_free(b);
+}
+
+static void
+reply_err(struct evhttp_request *req, json_t *id, int code, const char *msg)
+{
+	reply_rpc(req, id, NULL, code, msg);
+}
+
+static void
+reply_ok(struct evhttp_request *req, json_t *id, bool ok)
+{
+	json_t *r = json_object();
+
+	json_object_set_new(r, "ok", json_boolean(ok));
+	reply_rpc(req, id, r, 0, NULL);
+}
+
+/* ------------------------------------------------------------- methods */
+
+struct call {
+	struct server *srv;
+	struct evhttp_request *req;
+	json_t *id;
+	json_t *params;		/* NULL when absent or null */
+};
+
+static const char *
+pstr(struct call *c, const char *key)
+{
+	return json_string_value(json_object_get(c->params, key));
+}
+
+/* The session named by sessionId; replies and returns NULL when the
+ * parameter is missing (with missing_msg) — not when it is unknown. */
+static bool
+need_sid(struct call *c, const char *missing_msg, const char **sid)
+{
+	if (c->params == NULL) {
+		reply_err(c->req, c->id, -32000, "Missing params");
+		return false;
+	}
+	*sid = pstr(c, "sessionId");
+	if (*sid == NULL) {
+		reply_err(c->req, c->id, -32000, missing_msg);
+		return false;
+	}
+	return true;
+}
+
+static char *
+resolve_path(const char *given)
+{
+	if (strcmp(given, "~") == 0 || str_starts(given, "~/"))
+		return path_expand_tilde(given);
+	if (*given != '\0' && strchr(given, '/') == NULL)
+		return xasprintf("%s/Projects/%s", path_home(), given);
+	return xstrdup(given);
+}
+
+static void
+m_create(struct call *c)
+{
+	const char *given, *mode, *model, *cli;
+	struct session *s;
+	struct stat st;
+	char *path, *m;
+	json_t *r;
+
+	if (c->params == NULL) {
+		reply_err(c->req, c->id, -32000, "Missing params");
+		return;
+	}
+	if ((given = pstr(c, "path")) == NULL) {
+		reply_err(c->req, c->id, -32000, "Missing required param: path");
+		return;
+	}
+	path = resolve_path(given);
+	if (stat(path, &st) == -1) {
+		m = xasprintf("Path does not exist on remote machine: %s "
+		    "(resolved from: %s)", path, given);
+		reply_err(c->req, c->id, -32000, m);
+		free(m);
+		free(path);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		m = xasprintf("Path is not a directory on remote machine: %s "
+		    "(resolved from: %s)", path, given);
+		reply_err(c->req, c->id, -32000, m);
+		free(m);
+		free(path);
+		return;
+	}
+	mode = pstr(c, "mode");
+	model = pstr(c, "model");
+	cli = pstr(c, "cli_type");
+	s = xcalloc(1, sizeof(*s));
+	uuid4(s->id);
+	s->path = path;
+	s->mode = xstrdup(cli_mode_valid(mode) ? mode : "auto");
+	s->model = model && *model ? xstrdup(model) : NULL;
+	s->cli_type = cli ? xstrdup(cli) : NULL;
+	s->created_at = iso8601_now();
+	s->last_activity = xstrdup(s->created_at);
+	s->client_connected = true;
+	s->next = c->srv->sessions;
+	c->srv->sessions = s;
+	c->srv->nsessions++;
+	vlog(c->srv, "%s: created (%s)", s->id, s->cli_type ? s->cli_type :
+	    "claude");
+	r = json_object();
+	json_object_set_new(r, "sessionId", json_string(s->id));
+	reply_rpc(c->req, c->id, r, 0, NULL);
+}
+
+static void
+m_send(struct call *c)
+{
+	const char *sid = pstr(c, "sessionId"), *msg = pstr(c, "message");
+	struct session *s;
+	json_t *evs;
+
+	if (c->params == NULL || sid == NULL || msg == NULL) {
+		reply_err(c->req, c->id, -32602,
+		    "Missing required params: sessionId, message");
+		return;
+	}
+	s = session_find(c->srv, sid);
+	if (s == NULL || c->srv->stopping) {
+		char *m = xasprintf("Session not found: %s", sid);
+		json_t *e = json_object();
+
+		json_object_set_new(e, "type", json_string("error"));
+		json_object_set_new(e, "message", json_string(m));
+		evs = json_array();
+		json_array_append_new(evs, e);
+		stream_events_only(c->srv, c->req, false, evs);
+		json_decref(evs);
+		free(m);
+		return;
+	}
+	touch(s);
+	if (s->run) {
+		json_t *q = json_object();
+
+		strq_push(&s->pending, xstrdup(msg));
+		json_object_set_new(q, "type", json_string("queued"));
+		json_object_set_new(q, "position",
+		    json_integer((json_int_t)s->pending.n));
+		evs = json_array();
+		json_array_append_new(evs, q);
+		vlog(c->srv, "%s: busy; message queued at %zu", s->id,
+		    s->pending.n);
+		stream_events_only(c->srv, c->req, true, evs);
+		json_decref(evs);
+		return;
+	}
+	run_start(c->srv, s, msg, stream_open(c->srv, c->req, true));
+}
+
+static void
+m_resume(struct call *c)
+{
+	const char *sid, *sdk;
+	struct session *s;
+	json_t *r = json_object();
+
+	if (!need_sid(c, "Missing required param: sessionId", &sid)) {
+		json_decref(r);
+		return;
+	}
+	s = session_find(c->srv, sid);
+	if (s) {
+		if ((sdk = pstr(c, "sdkSessionId")) != NULL)
+			set_str(&s->sdk_id, sdk);
+		/* Reconnected; unlike upstream the buffer is kept until a
+		 * session.reconnect fetches it (nothing is dropped). */
+		s->client_connected = true;
+		touch(s);
+	}
+	json_object_set_new(r, "ok", json_boolean(s != NULL));
+	json_object_set_new(r, "fallback", json_false());
+	reply_rpc(c->req, c->id, r, 0, NULL);
+}
+
+static void
+m_destroy(struct call *c)
+{
+	const char *sid;
+	struct session *s;
+
+	if (!need_sid(c, "Missing required param: sessionId", &sid))
+		return;
+	s = session_find(c->srv, sid);
+	if (s) {
+		vlog(c->srv, "%s: destroyed", s->id);
+		session_destroy(c->srv, s);
+	}
+	reply_ok(c->req, c->id, s != NULL);
+}
+
+static void
+m_list(struct call *c)
+{
+	json_t *r = json_object(), *a = json_array();
+	struct session *s;
+
+	for (s = c->srv->sessions; s; s = s->next)
+		json_array_append_new(a, session_info(s));
+	json_object_set_new(r, "sessions", a);
+	reply_rpc(c->req, c->id, r, 0, NULL);
+}
+
+static void
+m_set_mode(struct call *c)
+{
+	const char *sid, *mode;
+	struct session *s;
+	char *m;
+
+	if (!need_sid(c, "Missing required params: sessionId, mode", &sid))
+		return;
+	if (json_object_get(c->params, "mode") == NULL) {
+		reply_err(c->req, c->id, -32000,
+		    "Missing required params: sessionId, mode");
+		return;
+	}
+	mode = pstr(c, "mode");
+	if (!cli_mode_valid(mode)) {
+		reply_err(c->req, c->id, -32000, "Invalid mode");
+		return;
+	}
+	if ((s = session_find(c->srv, sid)) == NULL) {
+		m = xasprintf("Session not found: %s", sid);
+		reply_err(c->req, c->id, -32000, m);
+		free(m);
+		return;
+	}
+	set_str(&s->mode, mode);
+	reply_ok(c->req, c->id, true);
+}
+
+static void
+m_set_model(struct call *c)
+{
+	const char *sid;
+	struct session *s;
+	char *m;
+
+	if (!need_sid(c, "Missing required params: sessionId", &sid))
+		return;
+	if ((s = session_find(c->srv, sid)) == NULL) {
+		m = xasprintf("Session not found: %s", sid);
+		reply_err(c->req, c->id, -32000, m);
+		free(m);
+		return;
+	}
+	set_str(&s->model, pstr(c, "model"));
+	reply_ok(c->req, c->id, true);
+}
+
+static void
+m_interrupt(struct call *c)
+{
+	const char *sid;
+	struct session *s;
+	json_t *r;
+	bool interrupted = false;
+	char *m;
+
+	if (!need_sid(c, "Missing required param: sessionId", &sid))
+		return;
+	if ((s = session_find(c->srv, sid)) == NULL) {
+		m = xasprintf("Session not found: %s", sid);
+		reply_err(c->req, c->id, -32000, m);
+		free(m);
+		return;
+	}
+	if (s->run) {
+		interrupted = true;
+		strq_clear(&s->pending);
+		strq_clear(&s->responses);
+		run_terminate(s->run);
+		vlog(c->srv, "%s: interrupted", s->id);
+	}
+	r = json_object();
+	json_object_set_new(r, "ok", json_true());
+	json_object_set_new(r, "interrupted", json_boolean(interrupted));
+	reply_rpc(c->req, c->id, r, 0, NULL);
+}
+
+static void
+m_queue_stats(struct call *c)
+{
+	const char *sid;
+	struct session *s;
+
+	if (!need_sid(c, "Missing required param: sessionId", &sid))
+		return;
+	if ((s = session_find(c->srv, sid)) == NULL) {
+		reply_err(c->req, c->id, -32000, "Session not found");
+		return;
+	}
+	reply_rpc(c->req, c->id, queue_stats(s), 0, NULL);
+}
+
+static void
+m_reconnect(struct call *c)
+{
+	const char *sid;
+	struct session *s;
+	json_t *r = json_object(), *a = json_array();
+	char *e;
+
+	if (!need_sid(c, "Missing required param: sessionId", &sid)) {
+		json_decref(r);
+		json_decref(a);
+		return;
+	}
+	if ((s = session_find(c->srv, sid)) != NULL) {
+		s->client_connected = true;
+		while ((e = strq_pop(&s->responses)) != NULL) {
+			json_t *ev = json_loads(e, JSON_DECODE_ANY, NULL);
+
+			if (ev)
+				json_array_append_new(a, ev);
+			free(e);
+		}
+	}
+	json_object_set_new(r, "bufferedEvents", a);
+	reply_rpc(c->req, c->id, r, 0, NULL);
+}
+
+static long long
+rss_mb(void)
+{
+	struct buf b = { 0 };
+	long long pages = 0;
+
+	if (read_file("/proc/self/statm", 4096, &b) == 0 && b.s) {
+		char *p = strchr(b.s, ' ');
+
+		if (p)
+			pages = strtoll(p + 1, NULL, 10);
+	}
+	buf_free(&b);
+	return pages * 4096 / (1024 * 1024);
+}
+
+static void
+m_health(struct call *c)
+{
+	json_t *r = json_object(), *by = json_object(), *mem = json_object();
+	struct session *s;
+	long long rss = rss_mb();
+
+	for (s = c->srv->sessions; s; s = s->next) {
+		const char *st = session_status(s);
+		json_int_t n = json_integer_value(json_object_get(by, st));
+
+		json_object_set_new(by, st, json_integer(n + 1));
+	}
+	json_object_set_new(r, "ok", json_true());
+	json_object_set_new(r, "sessions",
+	    json_integer((json_int_t)c->srv->nsessions));
+	json_object_set_new(r, "sessionsByStatus", by);
+	json_object_set_new(r, "uptime", json_integer(uptime_secs(c->srv)));
+	json_object_set_new(mem, "rss", json_integer(rss));
+	json_object_set_new(mem, "heapUsed", json_integer(rss / 2));
+	json_object_set_new(mem, "heapTotal", json_integer(rss));
+	json_object_set_new(r, "memory", mem);
+	json_object_set_new(r, "version", json_string(CC_VERSION));
+	json_object_set_new(r, "pid", json_integer((json_int_t)getpid()));
+	reply_rpc(c->req, c->id, r, 0, NULL);
+}
+
+static void
+m_monitor(struct call *c)
+{
+	json_t *r = json_object(), *a = json_array();
+	struct session *s;
+
+	for (s = c->srv->sessions; s; s = s->next) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "sessionId", json_string(s->id));
+		json_object_set_new(o, "path", json_string(s->path));
+		json_object_set_new(o, "status", json_string(session_status(s)));
+		json_object_set_new(o, "mode", json_string(s->mode));
+		json_object_set_new(o, "model", jstr_or_null(s->model));
+		json_object_set_new(o, "sdkSessionId", jstr_or_null(s->sdk_id));
+		json_object_set_new(o, "createdAt", json_string(s->created_at));
+		json_object_set_new(o, "lastActivityAt",
+		    json_string(s->last_activity));
+		json_object_set_new(o, "queue", queue_stats(s));
+		json_array_append_new(a, o);
+	}
+	json_object_set_new(r, "sessions", a);
+	json_object_set_new(r, "totalSessions",
+	    json_integer((json_int_t)c->srv->nsessions));
+	json_object_set_new(r, "uptime", json_integer(uptime_secs(c->srv)));
+	reply_rpc(c->req, c->id, r, 0, NULL);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(struct call *);
+} methods[] = {
+	{ "session.create", m_create },
+	{ "session.send", m_send },
+	{ "session.resume", m_resume },
+	{ "session.destroy", m_destroy },
+	{ "session.list", m_list },
+	{ "session.set_mode", m_set_mode },
+	{ "session.set_model", m_set_model },
+	{ "session.interrupt", m_interrupt },
+	{ "session.queue_stats", m_queue_stats },
+	{ "session.reconnect", m_reconnect },
+	{ "health.check", m_health },
+	{ "monitor.sessions", m_monitor },
+};
+
+/* ---------------------------------------------------------------- http */
+
+static bool
+authorized(struct server *srv, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	const struct sockaddr *sa = evcon ? evhttp_connection_get_addr(evcon) :
+	    NULL;
+	const char *h;
+
+	if (!srv->auth || sockaddr_is_loopback(sa))
+		return true;
+	h = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
+		reply_text(req, 401, "Unauthorized",
+		    "Unauthorized: missing Bearer token");
+		return false;
+	}
+	h += 7;
+	if (!tokens_check(&srv->tokens, h, strlen(h))) {
+		reply_text(req, 401, "Unauthorized",
+		    "Unauthorized: invalid token");
+		return false;
+	}
+	return true;
+}
+
+static void
+on_request(struct evhttp_request *req, void *arg)
+{
+	struct server *srv = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL, *ct, *mname;
+	struct evbuffer *in;
+	struct call c;
+	json_t *body, *mv;
+	json_error_t jerr;
+	size_t len, i;
+	char *msg;
+
+	if (path == NULL || strcmp(path, "/rpc") != 0) {
+		reply_text(req, HTTP_NOTFOUND, "Not Found", "Not Found");
+		return;
+	}
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		reply_text(req, 405, "Method Not Allowed", "Method Not Allowed");
+		return;
+	}
+	if (!authorized(srv, req))
+		return;
+	ct = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Content-Type");
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
+	    (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
+		reply_text(req, 415, "Unsupported Media Type",
+		    "Expected request with `Content-Type: application/json`");
+		return;
+	}
+	in = evhttp_request_get_input_buffer(req);
+	len = evbuffer_get_length(in);
+	body = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, &jerr);
+	if (body == NULL) {
+		msg = xasprintf("Failed to parse the request body as JSON: %s "
+		    "at line %d column %d", jerr.text, jerr.line, jerr.column);
+		reply_text(req, HTTP_BADREQUEST, "Bad Request", msg);
+		free(msg);
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	c.srv = srv;
+	c.req = req;
+	c.id = json_object_get(body, "id");
+	mv = json_object_get(body, "method");
+	c.params = json_object_get(body, "params");
+	if (c.params && json_is_null(c.params))
+		c.params = NULL;
+	if (!json_is_object(body) || (c.id && !json_is_string(c.id) &&
+	    !json_is_null(c.id)) || (mv && !json_is_string(mv) &&
+	    !json_is_null(mv))) {
+		reply_text(req, 422, "Unprocessable Entity",
+		    "Failed to deserialize the JSON body into the target type: "
+		    "method and id must be strings");
+		json_decref(body);
+		return;
+	}
+	mname = json_string_value(mv);
+	if (mname == NULL) {
+		reply_err(req, c.id, -32600, "Invalid request: missing method");
+		json_decref(body);
+		return;
+	}
+	vlog(srv, "rpc %s", mname);
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(methods[i].name, mname) == 0) {
+			methods[i].fn(&c);
+			json_decref(body);
+			return;
+		}
+	msg = xasprintf("Method not found: %s", mname);
+	reply_err(req, c.id, -32601, msg);
+	free(msg);
+	json_decref(body);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static void
+stop_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct run *r;
+
+	(void)fd;
+	(void)what;
+	for (r = srv->runs; r; r = r->next)
+		kill_run(r, SIGKILL);
+}
+
+static void
+stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct timeval tv = { srv->o->kill_secs, 0 };
+
+	(void)what;
+	if (srv->stopping)
+		return;
+	vlog(srv, "signal %d: stopping", (int)sig);
+	srv->stopping = true;
+	while (srv->sessions)
+		session_destroy(srv, srv->sessions);
+	srv->ev_stop_timer = event_new(srv->base, -1, 0, stop_timer_cb, srv);
+	if (srv->ev_stop_timer)
+		event_add(srv->ev_stop_timer, &tv);
+	maybe_stop(srv);
+}
+
+static int
+write_port_file(const char *path, int port)
+{
+	char *tmp, *s;
+	int fd, rc = 0;
+
+	if (mkdir_parent(path, 0700) == -1)
+		return -1;
+	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		free(tmp);
+		return -1;
+	}
+	s = xasprintf("%d\n", port);
+	if (write_all(fd, s, strlen(s)) == -1)
+		rc = -1;
+	if (close(fd) == -1)
+		rc = -1;
+	if (rc == 0 && rename(tmp, path) == -1)
+		rc = -1;
+	if (rc == -1)
+		(void)unlink(tmp);
+	free(s);
+	free(tmp);
+	return rc;
+}
+
+static int
+bound_port(struct evhttp_bound_socket *h)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	evutil_socket_t fd = evhttp_bound_socket_get_fd(h);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
+}
+
+int
+daemon_serve(const struct daemon_opts *o)
+{
+	struct server srv;
+	struct evhttp_bound_socket *h = NULL;
+	int port = -1, p, last, rc = 0;
+	char *errmsg = NULL;
+
+	memset(&srv, 0, sizeof(srv));
+	srv.o = o;
+	clock_gettime(CLOCK_MONOTONIC, &srv.started);
+	srv.auth = !bind_is_loopback(o->bind);
+	if (srv.auth) {
+		if (tokens_load(o->tokens_file, &srv.tokens, &errmsg) == -1) {
+			warnx("%s", errmsg);
+			free(errmsg);
+			return 1;
+		}
+		if (srv.tokens.n == 0) {
+			warnx("%s: no tokens; a daemon bound to %s needs at least "
+			    "one (refusing to start)", o->tokens_file, o->bind);
+			return 1;
+		}
+		warnx("bound to %s: Bearer tokens required from non-loopback "
+		    "clients; traffic is plain HTTP (no TLS)", o->bind);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	srv.base = event_base_new();
+	srv.http = srv.base ? evhttp_new(srv.base) : NULL;
+	if (srv.http == NULL) {
+		warnx("cannot create the event loop");
+		tokens_free(&srv.tokens);
+		return 1;
+	}
+	evhttp_set_max_body_size(srv.http, MAX_BODY);
+	evhttp_set_allowed_methods(srv.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS);
+	evhttp_set_gencb(srv.http, on_request, &srv);
+
+	last = o->port == 0 ? 0 : o->port + o->port_tries;
+	if (last > 65535)
+		last = 65535;
+	for (p = o->port; p <= last; p++) {
+		h = evhttp_bind_socket_with_handle(srv.http, o->bind, (ev_uint16_t)p);
+		if (h != NULL)
+			break;
+		vlog(&srv, "%s:%d: cannot bind; trying the next port", o->bind, p);
+	}
+	if (h == NULL || (port = bound_port(h)) <= 0) {
+		warnx("%s: no free port in %d-%d", o->bind, o->port, last);
+		rc = 1;
+		goto out;
+	}
+	if (o->port != 0 && port != o->port)
+		warnx("port %d is taken; listening on %d", o->port, port);
+	srv.port_file = o->port_file ? xstrdup(o->port_file) :
+	    path_state("daemon.port");
+	if (state_dir(NULL) == NULL && o->port_file == NULL)
+		warn("~/.codecast");
+	if (write_port_file(srv.port_file, port) == -1)
+		warn("%s", srv.port_file);
+	printf("DAEMON_PORT=%d\n", port);
+	fflush(stdout);
+
+	srv.ev_chld = evsignal_new(srv.base, SIGCHLD, sigchld_cb, &srv);
+	srv.ev_term = evsignal_new(srv.base, SIGTERM, stop_cb, &srv);
+	srv.ev_int = evsignal_new(srv.base, SIGINT, stop_cb, &srv);
+	if (!srv.ev_chld || !srv.ev_term || !srv.ev_int ||
+	    event_add(srv.ev_chld, NULL) || event_add(srv.ev_term, NULL) ||
+	    event_add(srv.ev_int, NULL)) {
+		warnx("cannot install signal handlers");
+		rc = 1;
+		goto out;
+	}
+	/* Children that ended before the handler existed. */
+	sigchld_cb(-1, 0, &srv);
+	if (event_base_dispatch(srv.base) == -1) {
+		warnx("event loop failed");
+		rc = 1;
+	}
+	vlog(&srv, "stopped");
+out:
+	if (srv.port_file) {
+		if (port > 0 && unlink(srv.port_file) == -1 && errno != ENOENT)
+			warn("%s", srv.port_file);
+		free(srv.port_file);
+	}
+	while (srv.sessions)
+		session_destroy(&srv, srv.sessions);
+	if (srv.ev_chld)
+		event_free(srv.ev_chld);
+	if (srv.ev_term)
+		event_free(srv.ev_term);
+	if (srv.ev_int)
+		event_free(srv.ev_int);
+	if (srv.ev_stop_timer)
+		event_free(srv.ev_stop_timer);
+	while (srv.runs) {
+		struct run *r = srv.runs;
+
+		kill_run(r, SIGKILL);
+		if (r->stream) {
+			r->stream->run = NULL;
+			stream_finish(r->stream);
+			r->stream = NULL;
+		}
+		run_free(r);
+	}
+	evhttp_free(srv.http);
+	event_base_free(srv.base);
+	tokens_free(&srv.tokens);
+	return rc;
+}

@@ -1,0 +1,26 @@
+/* daemon_server.h — cc-daemon: the upstream Codecast daemon protocol
+ * (POST /rpc, JSON-RPC envelope, SSE for session.send) on libevent's evhttp,
+ * one CLI process per message, queues and disconnect buffering.  One event
+ * loop, no threads.  See cc-daemon(1). */
+#ifndef CC_DAEMON_SERVER_H
+#define CC_DAEMON_SERVER_H
+
+#include <stdbool.h>
+
+struct daemon_opts {
+	const char *bind;	/* "127.0.0.1" */
+	int port;		/* first port to try; 0: any free port */
+	int port_tries;		/* ports tried after `port` when taken (100) */
+	const char *tokens_file;	/* used when bind is not loopback */
+	const char *port_file;	/* NULL: ~/.codecast/daemon.port */
+	int verbose;		/* 1: requests and CLI stderr to stderr */
+	int ping_secs;		/* SSE keepalive period (30) */
+	int kill_secs;		/* SIGTERM → SIGKILL grace (5) */
+};
+
+/* Run the daemon until SIGTERM/SIGINT.  Prints DAEMON_PORT=N on stdout once
+ * listening.  Returns the process exit status (0 after a clean shutdown,
+ * 1 when it cannot start); diagnostics go to stderr. */
+int daemon_serve(const struct daemon_opts *o);
+
+#endif
