@@ -672,7 +672,7 @@ launch(const struct config *cfg, const struct peer *p, struct remote *r,
 	*pid = 0;
 	buf_printf(&cmd,
 	    "rm -f \"$HOME/.codecast/daemon.port\"\n"
-	    "l=%s; mkdir -p \"$(dirname \"$l\")\" || exit 1\n"
+	    "l=%s; (umask 077; mkdir -p \"$(dirname \"$l\")\" && : >>\"$l\") || exit 1\n"
 	    "cd %s 2>/dev/null || cd || exit 1\n"
 	    "DAEMON_PORT=%d; PATH=\"$HOME/.local/bin:$PATH\"; export DAEMON_PORT PATH\n"
 	    "if command -v setsid >/dev/null 2>&1; then\n"
@@ -872,7 +872,7 @@ daemon_deploy(const struct config *cfg, const struct peer *p, struct remote *r,
 		goto out;
 	dest = join(dir, DAEMON_REMOTE_NAME);
 	qd = shell_quote(dir);
-	buf_printf(&cmd, "mkdir -p %s", qd);
+	buf_printf(&cmd, "umask 077; mkdir -p %s", qd);
 	if (run_ok(r, "mkdir", cmd.s, NULL, err) != 0)
 		goto out;
 	buf_free(&cmd);
