@@ -1524,6 +1524,7 @@ tunnel_exec(const char *peer, const char *cmd, const struct tunnel_exec_io *io,
 	struct buf out = { 0 }, in = { 0 };
 	int fd, rc = -1;
 	size_t in_off = 0;
+	unsigned long long in_sent = 0;
 	bool in_done = false, got_status = false;
 	char *tmp = xmalloc(65536);
 
@@ -1547,6 +1548,9 @@ tunnel_exec(const char *peer, const char *cmd, const struct tunnel_exec_io *io,
 				ssize_t n = read(io->in_fd, tmp, 32768);
 				if (n > 0) {
 					frame_append(&out, 'I', tmp, (size_t)n);
+					in_sent += (unsigned long long)n;
+					if (io->on_in)
+						io->on_in(io->arg, in_sent);
 				} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 					frame_append(&out, 'E', NULL, 0);
 					in_done = true;

@@ -85,6 +85,8 @@ struct tunnel_exec_io {
 	const void *in;
 	size_t inlen;
 	int (*on_out)(void *arg, int stream, const char *p, size_t n);
+	/* called with the stdin bytes sent so far (may be NULL) */
+	void (*on_in)(void *arg, unsigned long long sent);
 	void *arg;
 };
 int tunnel_exec(const char *peer, const char *cmd, const struct tunnel_exec_io *io,
