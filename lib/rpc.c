@@ -1115,7 +1115,11 @@ on_stream_event(void *arg, const struct sse_event *ev)
 		return 1;
 	}
 	if (k == EV_INVALID) {
-		warnx("%s: skipping an event that is not JSON", r->method);
+		/* An empty "data:" is no event for us (upstream skips it
+		 * silently too); other non-JSON data is worth a word. */
+		if (ev->data_len > 0)
+			warnx("%s: skipping an event that is not JSON",
+			    r->method);
 		return 0;
 	}
 	if (compact) {
@@ -1447,7 +1451,7 @@ rpc_run(const struct rpc_target *t, const char *method, json_t *params,
 	/* Broken before its terminal event: EOF without [DONE], a reset,
 	 * an idle timeout.  What the daemon could not write it buffered. */
 	if (st != RPC_OK) {
-		warnx("%s: %s; completing with session.reconnect", method,
+		warnx("%s: %s [completing with session.reconnect]", method,
 		    e.message);
 	} else
 		warnx("%s: stream ended before its last event; completing "
