@@ -766,5 +766,10 @@ sessdb_find_path(struct sessdb *db, const char *peer, const char *path, json_t *
 
 	if (c < 0)
 		return -1;
-	return c > 0 ? 0 : 1;
+	if (c == 0) {
+		json_decref(*rows);
+		*rows = NULL;
+		return 1;
+	}
+	return 0;
 }

@@ -197,6 +197,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (rc > 0) {
+		json_decref(out);
 		/* Nothing matched: silent for lookups, a line for changes. */
 		if (strcmp(cmd, "resolve") && strcmp(cmd, "find") && strcmp(cmd, "find-path"))
 			warnx("%s: %s: no %s", cmd, channel ? channel : argv[0],
