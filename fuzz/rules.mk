@@ -1,0 +1,12 @@
+# Fuzz targets: built with clang and libFuzzer (+ ASan, UBSan); `make fuzz`
+# runs each for FUZZ_SECONDS on its corpus in fuzz/corpus/NAME/.  The lib
+# sources a target needs are compiled into it, instrumented.
+FUZZ_CC   ?= clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -D_GNU_SOURCE -DCC_VERSION='"$(VERSION)"' -Ilib
+FUZZ_TARGETS += $(BUILD)/fuzz/sse_fuzz
+
+$(BUILD)/fuzz/sse_fuzz: fuzz/sse_fuzz.c lib/sse.c lib/rpc.c lib/util.c lib/sse.h lib/rpc.h lib/util.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ fuzz/sse_fuzz.c lib/sse.c lib/rpc.c lib/util.c \
+		$(PKG_LIBS) $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto)
