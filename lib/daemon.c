@@ -20,7 +20,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PORT_SCAN_SPAN	100	/* daemon_port .. +100, as the daemon binds */
 #define START_TIMEOUT_MS	30000
 #define POLL_MAX_MS	2000
 #define STOP_WAIT_MS	5000
@@ -444,23 +443,18 @@ daemon_find(const struct config *cfg, const struct peer *p, struct remote *r,
 {
 	struct probe pr;
 	int base = base_port(p), rc = 0, found = 0;
-	size_t i;
 
 	(void)cfg;
 	memset(d, 0, sizeof(*d));
 	if (probe_peer(r, &pr, err) != 0)
 		return -1;
+	/* The port file names the daemon's port.  Without one (an old daemon
+	 * that writes none), only the configured port: scanning the range
+	 * would find other daemons of the same uid (other HOMEs). */
 	if (pr.portfile > 0)
 		found = try_port(p, r, &pr, pr.portfile, d, err);
-	/* No (live) port file: the user's own listeners where the daemon
-	 * would have bound. */
-	for (i = 0; found == 0 && i < pr.nl; i++) {
-		int port = pr.l[i].port;
-		if (port < base || port > base + PORT_SCAN_SPAN ||
-		    port == pr.portfile || pr.l[i].uid != pr.uid)
-			continue;
-		found = try_port(p, r, &pr, port, d, err);
-	}
+	else
+		found = try_port(p, r, &pr, base, d, err);
 	if (found < 0)
 		rc = -1;
 	probe_free(&pr);

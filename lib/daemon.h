@@ -6,9 +6,10 @@
  * Finding: the port in ~/.codecast/daemon.port on the peer, then a
  * health.check on that port from the peer side; the result is read from the
  * JSON-RPC "result" wrapper (a bare object is accepted too).  The listener
- * must belong to the peer's user (from /proc/net/tcp{,6}, else ss, else
- * lsof).  Without a port file, the user's own listeners on daemon_port ..
- * daemon_port+100 are health-checked.
+ * must belong to the peer's user (the uid column of /proc/net/tcp{,6} for
+ * LISTEN sockets, else `ss -ltne`; with neither, health.check decides).  Without a port file (a daemon that writes none), the configured
+ * daemon_port is tried; ports are not scanned, since other daemons of the
+ * same uid (other HOMEs) may listen nearby.
  *
  * The deployed binary is <daemon.install_dir>/cc-daemon (whatever the local
  * file is called).  The local binary is daemon.binary from the config, else

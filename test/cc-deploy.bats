@@ -52,7 +52,11 @@ stop_daemon_in() {	# HOME-dir
 }
 
 teardown() {
-	local p
+	local p f
+	cc-tunnel --close-all >/dev/null 2>&1 || true
+	for f in "$HOME"/.codecast/tunnels/*.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
 	stop_daemon_in "$HOME"
 	[ -n "${SSHD_REMOTE_HOME:-}" ] && stop_daemon_in "$SSHD_REMOTE_HOME"
 	for p in "${DAEMON_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -422,4 +426,151 @@ EOF
 	[ "${#lines[@]}" -eq 2 ]
 	run cc-deploy status local
 	assert_success
+}
+
+# ---- over SSH: a real sshd on loopback ------------------------------------
+
+ssh_setup() {
+	sshd_setup
+	sshd_start a
+	mkdir -p "$SSHD_REMOTE_HOME/.local/bin"
+	ln -sf "$CODECAST_TOP/test/fakes/mock-claude" "$SSHD_REMOTE_HOME/.local/bin/claude"
+	SBASE=$(free_port)
+	python3 - "$CFG" "$SSHD_PORT_a" "$SSHD_CLIENT_KEY" "$SBASE" <<'PY'
+import sys
+p, port, key, base = sys.argv[1:]
+s = open(p).read()
+s = s.replace("peers:\n", "peers:\n  gpu:\n    transport: ssh\n    ssh_host: 127.0.0.1\n"
+  "    ssh_port: %s\n    ssh_user: root\n    ssh_key: %s\n    daemon_port: %s\n"
+  "    project_path: \"~/Projects\"\n    default_paths: [\"~/Projects\"]\n" % (port, key, base), 1)
+open(p, "w").write(s)
+PY
+}
+
+ssh_teardown() {
+	local f
+	cc-tunnel --close-all >/dev/null 2>&1 || true
+	for f in "$HOME"/.codecast/tunnels/*.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	true
+}
+
+@test "ssh: ensure on a bare peer deploys and starts cc-daemon; session.send through cc-tunnel streams the mock reply; a second ensure uploads nothing" {
+	ssh_setup
+	[ ! -e "$SSHD_REMOTE_HOME/.codecast/daemon/cc-daemon" ]
+	run cc-deploy -v ensure gpu
+	assert_success
+	assert_output --partial "cc-deploy: gpu: uploaded cc-daemon"
+	assert_output --partial "cc-deploy: gpu: started the daemon"
+	rport=${lines[-1]}
+	[ "$rport" -ge "$SBASE" ] && [ "$rport" -le $((SBASE + 100)) ]
+	cmp "$SSHD_REMOTE_HOME/.codecast/daemon/cc-daemon" "$(command -v cc-daemon-static || command -v cc-daemon)"
+	[ "$(cat "$SSHD_REMOTE_HOME/.codecast/daemon.port")" = "$rport" ]
+	pid=$(cc-rpc "$rport" health.check | jq -r .pid)
+	[ "$(readlink /proc/$pid/exe)" = "$SSHD_REMOTE_HOME/.codecast/daemon/cc-daemon" ]
+	# the SSH session is gone, the daemon stays (own session, no tty)
+	[ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid" ]
+
+	# the whole pipeline through the tunnel
+	lport=$(cc-tunnel gpu)
+	[ -n "$lport" ]
+	sid=$(cc-rpc "$lport" session.create path="$SSHD_REMOTE_HOME" | jq -r .sessionId)
+	[ -n "$sid" ] && [ "$sid" != null ]
+	run cc-rpc "$lport" session.send sessionId="$sid" message='echo:over ssh'
+	assert_success
+	jq -r 'select(.type=="text").content' <<<"$output" | grep -qx 'over ssh'
+
+	conns=$(sshd_connections a)
+	ino=$(stat -c %i:%Y "$SSHD_REMOTE_HOME/.codecast/daemon/cc-daemon")
+	run cc-deploy -v ensure gpu
+	assert_success
+	assert_equal "${lines[-1]}" "$rport"
+	assert_output --partial "nothing to do"
+	refute_output --partial uploaded
+	[ "$(stat -c %i:%Y "$SSHD_REMOTE_HOME/.codecast/daemon/cc-daemon")" = "$ino" ]
+	# over the holder's connection: no new SSH handshake
+	[ "$(sshd_connections a)" = "$conns" ]
+	ssh_teardown
+}
+
+@test "ssh: stop, start, status, skills, prepare with a local git repository" {
+	ssh_setup
+	run cc-deploy ensure gpu
+	assert_success
+	pid=$(cc-rpc "$output" health.check | jq -r .pid)
+	run cc-deploy stop gpu
+	assert_success
+	! kill -0 "$pid" 2>/dev/null
+	run cc-deploy status gpu
+	assert_failure 1
+	assert_equal "$(jq -r .status <<<"$output")" online
+	assert_equal "$(jq -r .daemon <<<"$output")" stopped
+	assert_equal "$(jq -r .host <<<"$output")" 127.0.0.1
+	assert_equal "$(jq -r .user <<<"$output")" root
+	run cc-deploy start gpu
+	assert_success
+	run cc-deploy status gpu local
+	assert_failure 1    # local's daemon is not running
+	assert_equal "$(jq -r 'select(.peer=="gpu").daemon' <<<"$output")" running
+	assert_equal "$(jq -r 'select(.peer=="local").daemon' <<<"$output")" stopped
+
+	S=$BATS_TEST_TMPDIR/shared
+	mkdir -p "$S/.claude/skills/review"
+	echo "shared rules" >"$S/CLAUDE.md"
+	echo "review skill" >"$S/.claude/skills/review/SKILL.md"
+	run cc-deploy skills gpu "~/Projects/it's here"
+	assert_success
+	assert_equal "$(cat "$SSHD_REMOTE_HOME/Projects/it's here/CLAUDE.md")" "shared rules"
+	assert_equal "$(cat "$SSHD_REMOTE_HOME/Projects/it's here/.claude/skills/review/SKILL.md")" "review skill"
+	[ ! -e "$SSHD_REMOTE_HOME/Projects/it's here/.claude/skills/skills" ]
+
+	git init -q -b main "$BATS_TEST_TMPDIR/src-repo"
+	echo hi >"$BATS_TEST_TMPDIR/src-repo/README"
+	git -C "$BATS_TEST_TMPDIR/src-repo" add README
+	git -C "$BATS_TEST_TMPDIR/src-repo" -c user.name=t -c user.email=t@e commit -q -m readme
+	git clone -q --bare "$BATS_TEST_TMPDIR/src-repo" "$BATS_TEST_TMPDIR/tool.git"
+	run cc-deploy prepare gpu "$BATS_TEST_TMPDIR/tool.git"
+	assert_success
+	assert_output "$SSHD_REMOTE_HOME/Projects/tool"
+	assert_equal "$(cat "$SSHD_REMOTE_HOME/Projects/tool/README")" hi
+	run cc-deploy prepare gpu "sub dir"
+	assert_success
+	assert_output "$SSHD_REMOTE_HOME/Projects/sub dir"
+	[ -d "$SSHD_REMOTE_HOME/Projects/sub dir" ]
+	ssh_teardown
+}
+
+@test "ssh: push and pull round-trip byte-identical files with hostile names" {
+	ssh_setup
+	mkdir -p "$BATS_TEST_TMPDIR/src"
+	cd "$BATS_TEST_TMPDIR/src"
+	for n in "${hostile_names[@]}"; do
+		head -c $((RANDOM * 5 + 1)) /dev/urandom >"./$n"
+	done
+	head -c 3000000 /dev/urandom >"./big file.bin"
+	files=("${hostile_names[@]/#/./}")
+	run cc-deploy push gpu "${files[@]}" "./big file.bin"
+	assert_success
+	pushed=("${lines[@]}")
+	[ "${#pushed[@]}" -eq $(( ${#hostile_names[@]} + 1 )) ]
+	i=0
+	for n in "${hostile_names[@]}" "big file.bin"; do
+		remote=${pushed[$i]}
+		[[ "$remote" == "$BATS_TEST_TMPDIR/pool dir/"[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]_"$n" ]] ||
+			fail "unexpected remote path: $remote"
+		cmp "./$n" "$remote"
+		rm -f "$BATS_TEST_TMPDIR/down loads/$n"
+		run cc-deploy pull gpu "$remote"
+		assert_success
+		cmp "./$n" "$output"
+		i=$((i + 1))
+	done
+	[ ! -e pwned ] && [ ! -e pwned2 ] && [ ! -e "$SSHD_REMOTE_HOME/pwned" ]
+	! ls -A "$BATS_TEST_TMPDIR/pool dir" "$BATS_TEST_TMPDIR/down loads" | grep -q 'tmp'
+	# a pull that fails leaves nothing
+	run cc-deploy pull --max-size 10 gpu "${pushed[-1]}"
+	assert_one_line_error
+	! ls -A "$BATS_TEST_TMPDIR/down loads" | grep -q 'big file.bin'
+	ssh_teardown
 }
