@@ -7,7 +7,8 @@
  * health.check on that port from the peer side; the result is read from the
  * JSON-RPC "result" wrapper (a bare object is accepted too).  The listener
  * must belong to the peer's user (the uid column of /proc/net/tcp{,6} for
- * LISTEN sockets, else `ss -ltne`; with neither, health.check decides).  Without a port file (a daemon that writes none), the configured
+ * LISTEN sockets, else `ss -ltne`; with neither, health.check decides).
+ * Without a port file (a daemon that writes none), the configured
  * daemon_port is tried; ports are not scanned, since other daemons of the
  * same uid (other HOMEs) may listen nearby.
  *
