@@ -1453,7 +1453,7 @@ authorized(struct server *srv, struct evhttp_request *req)
 	    NULL;
 	const char *h;
 
-	if (!srv->auth || sockaddr_is_loopback(sa))
+	if (!srv->auth || (sockaddr_is_loopback(sa) && !srv->o->strict_auth))
 		return true;
 	h = evhttp_find_header(evhttp_request_get_input_headers(req),
 	    "Authorization");
@@ -1669,7 +1669,10 @@ daemon_serve(const struct daemon_opts *o)
 	if (last > 65535)
 		last = 65535;
 	for (p = o->port; p <= last; p++) {
-		h = evhttp_bind_socket_with_handle(srv.http, o->bind, (ev_uint16_t)p);
+		/* A numeric address: no NSS lookup (the static build). */
+		h = evhttp_bind_socket_with_handle(srv.http,
+		    strcmp(o->bind, "localhost") == 0 ? "127.0.0.1" : o->bind,
+		    (ev_uint16_t)p);
 		if (h != NULL)
 			break;
 		vlog(&srv, "%s:%d: cannot bind; trying the next port", o->bind, p);

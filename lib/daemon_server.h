@@ -16,6 +16,7 @@ struct daemon_opts {
 	int verbose;		/* 1: requests and CLI stderr to stderr */
 	int ping_secs;		/* SSE keepalive period (30) */
 	int kill_secs;		/* SIGTERM → SIGKILL grace (5) */
+	bool strict_auth;	/* tokens from loopback clients too (tests) */
 };
 
 /* Run the daemon until SIGTERM/SIGINT.  Prints DAEMON_PORT=N on stdout once

@@ -133,6 +133,9 @@ main(int argc, char **argv)
 	o.port_tries = 100;
 	o.ping_secs = 30;
 	o.kill_secs = 5;
+	/* Stricter only: make loopback clients show a token too (tests). */
+	if ((env = getenv("CC_DAEMON_STRICT_AUTH")) != NULL && strcmp(env, "1") == 0)
+		o.strict_auth = true;
 	if ((env = getenv("CC_DAEMON_PING_SECS")) != NULL && *env) {
 		long long v;
 
