@@ -81,6 +81,14 @@ health_pid() {	# PORT
 	assert_equal "$status" 2
 	assert_one_line_error
 	assert_output "cc-deploy: nosuchpeer: no such peer in $CFG"
+	# an unreachable ssh peer: exit 3 (as cc-tunnel), one line
+	sed -i "s/^peers:\$/peers:\n  gone:\n    ssh_host: 127.0.0.1\n    ssh_port: 1/" "$CFG"
+	for c in ensure deploy start stop; do
+		run cc-deploy "$c" gone
+		assert_equal "$status" 3
+		assert_one_line_error
+		assert_output --regexp '^cc-deploy: gone: .*(refused|connect)'
+	done
 }
 
 # ---- ensure / deploy on a local peer ------------------------------------
@@ -119,10 +127,11 @@ health_pid() {	# PORT
 	[ "$(health_pid "$port")" = "$pid" ]
 }
 
-@test "the README pipeline on a local peer: session.send streams the mock CLI's reply" {
+@test "the README pipeline on a local peer: cc-rpc \$(cc-tunnel local) session.send streams the mock CLI's reply" {
 	run cc-deploy ensure local
 	assert_success
-	port=$output
+	port=$(cc-tunnel local)
+	assert_equal "$port" "$output"
 	mkdir -p "$BATS_TEST_TMPDIR/work"
 	sid=$(cc-rpc "$port" session.create path="$BATS_TEST_TMPDIR/work" | jq -r .sessionId)
 	[ -n "$sid" ] && [ "$sid" != null ]

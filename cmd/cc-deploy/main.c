@@ -29,7 +29,9 @@
 
 #define STATUS_TIMEOUT_MS	5000
 
-enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2 };
+/* Exit codes, as cc-tunnel's: 3 the peer cannot be reached, 7 its daemon
+ * cannot be deployed, started or stopped. */
+enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_UNREACH = 3, EX_DAEMON = 7 };
 
 static int verbose;
 
@@ -62,7 +64,10 @@ usage(FILE *f)
 	    "  -t, --table    status as a table\n"
 	    "  -v, --verbose  say what was done on stderr\n"
 	    "  --max-size N   pull: refuse files larger than N bytes\n"
-	    "  -h, --help     this text;  -V, --version  the version\n");
+	    "  -h, --help     this text;  -V, --version  the version\n"
+	    "\n"
+	    "exit: 0 ok, 1 failure (status: a named peer offline or its daemon down),\n"
+	    "2 usage or config, 3 peer unreachable, 7 daemon not deployed/started\n");
 }
 
 /* ---- progress bar ------------------------------------------------------ */
@@ -154,8 +159,15 @@ open_or_die(const struct config *cfg, const struct peer *p)
 	char *e = NULL;
 	struct remote *r = remote_open(cfg, p, &e);
 
-	if (r == NULL)
-		errx(EX_FAIL, "%s: %s", p->id, e ? e : "cannot connect");
+	if (r == NULL) {
+		const char *m = e ? e : "cannot connect";
+		size_t n = strlen(p->id);
+
+		/* remote_ssh's messages may already start with the peer id */
+		while (strncmp(m, p->id, n) == 0 && m[n] == ':' && m[n + 1] == ' ')
+			m += n + 2;
+		errx(EX_UNREACH, "%s: %s", p->id, m);
+	}
 	return r;
 }
 
@@ -253,7 +265,7 @@ cmd_ensure(const struct config *cfg, const struct peer *p)
 	progress_end(&pg);
 	remote_close(r);
 	if (rc != 0)
-		errx(EX_FAIL, "%s: %s", p->id, e);
+		errx(EX_DAEMON, "%s: %s", p->id, e);
 	note_actions(p, &did);
 	printf("%d\n", port);
 	return EX_OK;
@@ -273,7 +285,7 @@ cmd_deploy(const struct config *cfg, const struct peer *p)
 	progress_end(&pg);
 	remote_close(r);
 	if (rc != 0)
-		errx(EX_FAIL, "%s: %s", p->id, e);
+		errx(EX_DAEMON, "%s: %s", p->id, e);
 	note_actions(p, &did);
 	o = json_pack("{s:s, s:b, s:I, s:b}", "peer", p->id, "uploaded",
 	    did.uploaded, "bytes", (json_int_t)did.bytes, "restarted",
@@ -294,12 +306,12 @@ cmd_start(const struct config *cfg, const struct peer *p, bool restart)
 
 	if (restart) {
 		if (daemon_stop(cfg, p, r, &was, &e) != 0)
-			errx(EX_FAIL, "%s: %s", p->id, e);
+			errx(EX_DAEMON, "%s: %s", p->id, e);
 		if (verbose && was)
 			fprintf(stderr, "cc-deploy: %s: stopped the daemon\n", p->id);
 	}
 	if (daemon_start(cfg, p, r, &port, &e) != 0)
-		errx(EX_FAIL, "%s: %s", p->id, e);
+		errx(EX_DAEMON, "%s: %s", p->id, e);
 	remote_close(r);
 	printf("%d\n", port);
 	return EX_OK;
@@ -313,7 +325,7 @@ cmd_stop(const struct config *cfg, const struct peer *p)
 	bool was = false;
 
 	if (daemon_stop(cfg, p, r, &was, &e) != 0)
-		errx(EX_FAIL, "%s: %s", p->id, e);
+		errx(EX_DAEMON, "%s: %s", p->id, e);
 	remote_close(r);
 	if (verbose)
 		fprintf(stderr, "cc-deploy: %s: %s\n", p->id,
