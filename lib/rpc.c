@@ -603,13 +603,13 @@ rpc_stream(const struct rpc_target *t, const char *method, json_t *params,
 		set_error(err, st, -1, xasprintf("event longer than %zu bytes",
 		    x.sse.max));
 		if (err)
-			err->maybe_sent = true;
+			err->maybe_sent = err->protocol = true;
 	} else if (x.body_too_long) {
 		st = RPC_ERR_TRANSPORT;
 		set_error(err, st, -1, xasprintf("reply longer than %zu bytes",
 		    BODY_MAX));
 		if (err)
-			err->maybe_sent = true;
+			err->maybe_sent = err->protocol = true;
 	} else if (x.idle || cc == CURLE_OPERATION_TIMEDOUT) {
 		st = RPC_ERR_TIMEOUT;
 		if (x.idle)
@@ -624,9 +624,16 @@ rpc_stream(const struct rpc_target *t, const char *method, json_t *params,
 			err->maybe_sent = true;
 		}
 	} else {
+		long oserr = 0;
+		const char *why = x.errbuf[0] ? x.errbuf : curl_easy_strerror(cc);
+
 		st = RPC_ERR_TRANSPORT;
-		set_error(err, st, -1, xstrdup(x.errbuf[0] ? x.errbuf :
-		    curl_easy_strerror(cc)));
+		curl_easy_getinfo(x.h, CURLINFO_OS_ERRNO, &oserr);
+		if (oserr != 0 && strstr(why, strerror((int)oserr)) == NULL)
+			set_error(err, st, -1, xasprintf("%s (%s)", why,
+			    strerror((int)oserr)));
+		else
+			set_error(err, st, -1, xstrdup(why));
 		if (err)
 			err->maybe_sent = !(cc == CURLE_COULDNT_CONNECT ||
 			    cc == CURLE_COULDNT_RESOLVE_HOST ||
@@ -1420,7 +1427,7 @@ rpc_run(const struct rpc_target *t, const char *method, json_t *params,
 		return r.error_seen ? 1 : 0;
 	}
 	if (st == RPC_ERR_HTTP || st == RPC_ERR_RPC ||
-	    (st == RPC_ERR_TRANSPORT && !e.maybe_sent) ||
+	    (st == RPC_ERR_TRANSPORT && (!e.maybe_sent || e.protocol)) ||
 	    (st == RPC_ERR_TIMEOUT && !e.idle) || o->session_id == NULL) {
 		if (st == RPC_OK) {
 			/* EOF without [DONE] and nothing to complete with. */

@@ -70,6 +70,9 @@ struct rpc_error {
 	bool maybe_sent;	/* RPC_ERR_TRANSPORT: the request may have
 				 * reached the server (false: connecting,
 				 * resolving or TLS failed, nothing was sent) */
+	bool protocol;		/* RPC_ERR_TRANSPORT: the reply itself is
+				 * unusable (an overlong event or body);
+				 * asking again will not help */
 };
 void rpc_error_free(struct rpc_error *e);
 
