@@ -42,6 +42,20 @@ void cli_parser_free(struct cli_parser *p);
 int cli_parse_line(struct cli_parser *p, const char *line, size_t len,
     json_t *out);
 
+/* The fast path for the bulk of a claude stream (text deltas and other
+ * stream_event lines), without building JSON trees.  Returns:
+ *   CLI_FAST_PARTIAL  the line is a text delta: the event is
+ *                     {"type":"partial","content":TOKEN} where TOKEN is
+ *                     [*tok, *tok + *toklen), a JSON string token (quotes
+ *                     included) copied from the line, already valid JSON;
+ *   CLI_FAST_DROP     a valid line upstream's table drops;
+ *   CLI_FAST_NO       anything else: use cli_parse_line.
+ * The whole line is validated as strictly as jansson would (UTF-8, escapes,
+ * numbers); any doubt gives CLI_FAST_NO. */
+enum cli_fast { CLI_FAST_NO, CLI_FAST_DROP, CLI_FAST_PARTIAL };
+enum cli_fast cli_fast_line(const struct cli_parser *p, const char *line,
+    size_t len, const char **tok, size_t *toklen);
+
 /* An event's "type", "session_id" and "model" strings, or NULL.  Every
  * adapter turns its CLI's session announcement into a `system` event, so
  * the caller tracks ids and models on events alone.  Borrowed. */

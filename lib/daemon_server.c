@@ -37,7 +37,7 @@ extern char **environ;
 /* Stop reading a CLI while its client's socket buffer holds this much. */
 #define OUT_HIGH_WATER	(256 * 1024)
 /* Bytes read from one CLI per loop iteration (fairness between sessions). */
-#define READ_CHUNK	(64 * 1024)
+#define READ_CHUNK	(256 * 1024)
 #define READS_PER_WAKE	4
 /* A request body larger than this is refused (413). */
 #define MAX_BODY	(64 * 1024 * 1024)
@@ -62,8 +62,10 @@ struct stream {
 	struct evhttp_request *req;	/* NULL once libevent freed it */
 	struct evhttp_connection *evcon;	/* NULL once closed */
 	struct event *ping;
-	struct evbuffer *acc;		/* events not yet handed to evhttp */
-	struct strq inflight;		/* events handed over, not yet drained */
+	struct evbuffer *acc;		/* the chunk being handed to evhttp */
+	struct buf out;			/* SSE text since the client's socket
+					 * buffer was last drained */
+	size_t handed;			/* bytes of out handed to evhttp */
 	struct run *run;
 	bool closed;
 };
@@ -151,22 +153,6 @@ strq_clear(struct strq *q)
 
 	while ((s = strq_pop(q)) != NULL)
 		free(s);
-}
-
-/* Append all of src to dst, leaving src empty. */
-static void
-strq_move(struct strq *dst, struct strq *src)
-{
-	if (src->head == NULL)
-		return;
-	if (dst->tail)
-		dst->tail->next = src->head;
-	else
-		dst->head = src->head;
-	dst->tail = src->tail;
-	dst->n += src->n;
-	src->head = src->tail = NULL;
-	src->n = 0;
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -267,6 +253,29 @@ kill_run(struct run *r, int sig)
 
 static void stream_flush(struct stream *st);
 
+/* Move the events of SSE text ("data: JSON" lines) to a queue, without
+ * pings and [DONE]. */
+static void
+sse_to_queue(struct buf *b, struct strq *q)
+{
+	static const char ping[] = "{\"type\":\"ping\"}";
+	size_t i = 0;
+
+	while (i < b->len) {
+		char *nl = memchr(b->s + i, '\n', b->len - i);
+		size_t e = nl ? (size_t)(nl - b->s) : b->len;
+		const char *d = b->s + i + 6;
+		size_t n = e - i - 6;
+
+		if (e - i > 6 && memcmp(b->s + i, "data: ", 6) == 0 &&
+		    !(n == sizeof(ping) - 1 && memcmp(d, ping, n) == 0) &&
+		    !(n == 6 && memcmp(d, "[DONE]", 6) == 0))
+			strq_push(q, xstrndup(d, n));
+		i = e + 1;
+	}
+	b->len = 0;
+}
+
 static void
 stream_closed_cb(struct evhttp_connection *evcon, void *arg)
 {
@@ -283,15 +292,15 @@ stream_closed_cb(struct evhttp_connection *evcon, void *arg)
 		st->req = NULL;
 	if (st->ping)
 		event_del(st->ping);
-	evbuffer_drain(st->acc, evbuffer_get_length(st->acc));
 	if (r && r->sess) {
 		vlog(r->srv, "%s: client went away; buffering the rest",
 		    r->sess->id);
 		r->sess->client_connected = false;
 		/* What was not confirmed written is kept: at least once. */
-		strq_move(&r->sess->responses, &st->inflight);
+		sse_to_queue(&st->out, &r->sess->responses);
 	}
-	strq_clear(&st->inflight);
+	buf_free(&st->out);
+	st->handed = 0;
 	if (r && r->paused) {
 		r->paused = false;
 		event_add(r->out_ev, NULL);
@@ -305,7 +314,10 @@ stream_drained_cb(struct evhttp_connection *evcon, void *arg)
 	struct run *r = st->run;
 
 	(void)evcon;
-	strq_clear(&st->inflight);
+	buf_consume(&st->out, st->handed);
+	st->handed = 0;
+	if (st->out.len == 0 && st->out.cap > (1u << 20))
+		buf_free(&st->out);
 	if (r && r->paused && !r->out_eof) {
 		r->paused = false;
 		event_add(r->out_ev, NULL);
@@ -326,9 +338,10 @@ stream_outbuf_len(struct stream *st)
 static void
 stream_flush(struct stream *st)
 {
-	if (st->closed || st->req == NULL ||
-	    evbuffer_get_length(st->acc) == 0)
+	if (st->closed || st->req == NULL || st->out.len == st->handed)
 		return;
+	evbuffer_add(st->acc, st->out.s + st->handed, st->out.len - st->handed);
+	st->handed = st->out.len;
 	evhttp_send_reply_chunk_with_cb(st->req, st->acc, stream_drained_cb, st);
 	if (st->run && !st->run->paused && !st->run->out_eof &&
 	    stream_outbuf_len(st) > OUT_HIGH_WATER) {
@@ -341,9 +354,11 @@ stream_flush(struct stream *st)
 static void
 stream_add(struct stream *st, const char *json, size_t len)
 {
-	evbuffer_add(st->acc, "data: ", 6);
-	evbuffer_add(st->acc, json, len);
-	evbuffer_add(st->acc, "\n\n", 2);
+	buf_reserve(&st->out, len + 8);
+	memcpy(st->out.s + st->out.len, "data: ", 6);
+	memcpy(st->out.s + st->out.len + 6, json, len);
+	memcpy(st->out.s + st->out.len + 6 + len, "\n\n", 3);
+	st->out.len += len + 8;
 }
 
 static void
@@ -416,7 +431,7 @@ stream_finish(struct stream *st)
 	if (st->ping)
 		event_free(st->ping);
 	evbuffer_free(st->acc);
-	strq_clear(&st->inflight);
+	buf_free(&st->out);
 	free(st);
 }
 
@@ -478,11 +493,33 @@ run_emit(struct run *r, json_t *ev)
 	len = strlen(text);
 	if (r->stream && !r->stream->closed) {
 		stream_add(r->stream, text, len);
-		strq_push(&r->stream->inflight, text);
+		free(text);
 	} else if (s) {
 		strq_push(&s->responses, text);
 	} else
 		free(text);
+}
+
+/* A text delta from the fast path: tok is its JSON string token. */
+static void
+run_emit_partial(struct run *r, const char *tok, size_t toklen)
+{
+	static const char pre[] = "{\"type\":\"partial\",\"content\":";
+	struct stream *st = r->stream;
+
+	if (st && !st->closed) {
+		char *o;
+
+		buf_reserve(&st->out, 6 + sizeof(pre) + toklen + 3);
+		o = st->out.s + st->out.len;
+		memcpy(o, "data: ", 6);
+		memcpy(o + 6, pre, sizeof(pre) - 1);
+		memcpy(o + 6 + sizeof(pre) - 1, tok, toklen);
+		memcpy(o + 6 + sizeof(pre) - 1 + toklen, "}\n\n", 4);
+		st->out.len += 6 + sizeof(pre) - 1 + toklen + 3;
+	} else if (r->sess)
+		strq_push(&r->sess->responses, xasprintf("%s%.*s}", pre,
+		    (int)toklen, tok));
 }
 
 static void
@@ -499,6 +536,8 @@ run_emit_error(struct run *r, const char *msg)
 static void
 run_line(struct run *r, const char *p, size_t n)
 {
+	const char *tok;
+	size_t toklen;
 	json_t *events;
 	size_t i;
 	json_t *e;
@@ -507,6 +546,15 @@ run_line(struct run *r, const char *p, size_t n)
 		n--;
 	if (n == 0)
 		return;
+	switch (cli_fast_line(&r->parser, p, n, &tok, &toklen)) {
+	case CLI_FAST_DROP:
+		return;
+	case CLI_FAST_PARTIAL:
+		run_emit_partial(r, tok, toklen);
+		return;
+	case CLI_FAST_NO:
+		break;
+	}
 	events = json_array();
 	if (cli_parse_line(&r->parser, p, n, events) == -1)
 		vlog(r->srv, "%s: %s printed a line that is not JSON (%zu bytes); "
@@ -673,13 +721,16 @@ run_stdout_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		/* Lines are split where they end; a partial line waits. */
 		start = 0;
-		for (i = r->line.len; i < r->line.len + (size_t)n; i++) {
-			if (r->line.s[i] != '\n')
-				continue;
-			run_line(r, r->line.s + start, i - start);
-			start = i + 1;
-		}
+		i = r->line.len;
 		r->line.len += (size_t)n;
+		for (;;) {
+			char *nl = memchr(r->line.s + i, '\n', r->line.len - i);
+
+			if (nl == NULL)
+				break;
+			run_line(r, r->line.s + start, (size_t)(nl - r->line.s) - start);
+			start = i = (size_t)(nl - r->line.s) + 1;
+		}
 		r->line.s[r->line.len] = '\0';
 		if (start)
 			buf_consume(&r->line, start);
@@ -807,6 +858,8 @@ run_spawn(struct run *r, char **argv, const char *cwd)
 	}
 	r->out_fd = out[0];
 	r->err_fd = errp[0];
+	/* Fewer wakeups for a fast CLI; the default size is fine otherwise. */
+	(void)fcntl(r->out_fd, F_SETPIPE_SZ, 1024 * 1024);
 	evutil_make_socket_nonblocking(r->out_fd);
 	evutil_make_socket_nonblocking(r->err_fd);
 	return 0;
