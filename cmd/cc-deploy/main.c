@@ -681,6 +681,12 @@ cmd_skills(const struct config *cfg, const struct peer *p, const char *path)
 		}
 		free(droot);
 	}
+	for (i = 0; i < t.ndirs; i++)
+		free(t.dirs[i]);
+	for (i = 0; i < t.nfiles; i++)
+		free(t.files[i]);
+	free(t.dirs);
+	free(t.files);
 	remote_close(r);
 	buf_free(&cmd);
 	free(root);

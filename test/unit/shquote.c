@@ -54,8 +54,13 @@ main(void)
 	if (r == NULL)
 		return tap_done();
 
-	is_str(shell_quote("it's"), "'it'\\''s'", "quote escapes '");
-	is_str(shell_quote(""), "''", "empty string is ''");
+	{
+		char *a = shell_quote("it's"), *b = shell_quote("");
+		is_str(a, "'it'\\''s'", "quote escapes '");
+		is_str(b, "''", "empty string is ''");
+		free(a);
+		free(b);
+	}
 	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
 		char *q = shell_quote(hostile[i]), *got = sh_echo(q);
 		char name[128];
@@ -99,7 +104,11 @@ main(void)
 			free(q);
 		}
 	}
-	is_str(shell_quote_path("~/a"), "\"$HOME\"/'a'", "~/a form");
+	{
+		char *a = shell_quote_path("~/a");
+		is_str(a, "\"$HOME\"/'a'", "~/a form");
+		free(a);
+	}
 
 	/* Quoted words never execute anything. */
 	{
