@@ -19,6 +19,11 @@ cleanup() {
 	for f in "$work"/home/.codecast/tunnels/*.pid; do
 		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
 	done
+	# a daemon started on the "peer" by anything in this run, by its pid
+	if [ -f "$work/remote/.codecast/daemon.port" ]; then
+		dpid=$(cc-rpc --timeout 2 "$(cat "$work/remote/.codecast/daemon.port")" health.check 2>/dev/null | jq -r .pid) || true
+		[ -n "${dpid:-}" ] && [ "$dpid" != null ] && kill "$dpid" 2>/dev/null || true
+	fi
 	[ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null || true
 	rm -rf "$work"
 }
@@ -68,7 +73,6 @@ head -c $((size_mb * 1024 * 1024)) /dev/urandom >"$work/blob"
 bytes=$((size_mb * 1024 * 1024))
 cat "$work/blob" >/dev/null   # both read it from the page cache
 # the holder's connection first (cc-deploy reuses it, as in real use)
-cc-tunnel bench >/dev/null 2>&1 || cc-deploy push bench /dev/null >/dev/null 2>&1 || true
 cc-deploy push bench "$work/client.pub" >/dev/null
 
 ssh_opts=(-i "$work/client" -P "$port" -o StrictHostKeyChecking=no
