@@ -985,6 +985,82 @@ span_is_str(struct span sp, const char *lit)
 	    memcmp(sp.s + 1, lit, n) == 0;
 }
 
+/* The exact shape the claude CLI prints for a text delta:
+ *   {"type":"stream_event","event":{"type":"content_block_delta","index":N,
+ *   "delta":{"type":"text_delta","text":"..."}},...more members...}
+ * matched without a general scan: 1 = a delta (token set), 0 = not this
+ * shape (the general scanner decides), -1 = not valid or unsure. */
+static int
+fast_exact_delta(const char *line, size_t len, const char **tok, size_t *toklen)
+{
+	static const char pre1[] = "{\"type\":\"stream_event\",\"event\":"
+	    "{\"type\":\"content_block_delta\",\"index\":";
+	static const char pre2[] = ",\"delta\":{\"type\":\"text_delta\","
+	    "\"text\":";
+	struct jscan j = { line, line + len, 1 };
+	const char *t, *te;
+	bool plain;
+
+	if (len < sizeof(pre1) - 1 || memcmp(line, pre1, sizeof(pre1) - 1) != 0)
+		return 0;
+	j.p += sizeof(pre1) - 1;
+	if (j.p >= j.end || *j.p < '0' || *j.p > '9')
+		return 0;
+	while (j.p < j.end && *j.p >= '0' && *j.p <= '9' && j.p - line < 64)
+		j.p++;
+	if ((size_t)(j.end - j.p) < sizeof(pre2) - 1 ||
+	    memcmp(j.p, pre2, sizeof(pre2) - 1) != 0)
+		return 0;
+	j.p += sizeof(pre2) - 1;
+	t = j.p;
+	if (j.p >= j.end || *j.p != '"' || !js_string(&j, &plain))
+		return 0;
+	te = j.p;
+	if (j.end - j.p < 2 || j.p[0] != '}' || j.p[1] != '}')
+		return 0;
+	j.p += 2;
+	/* The rest of the top-level members: valid, and no second "type"
+	 * or "event" (which would override these in jansson). */
+	for (;;) {
+		const char *k;
+		size_t kn;
+
+		js_ws(&j);
+		if (j.p >= j.end)
+			return -1;
+		if (*j.p == '}') {
+			j.p++;
+			break;
+		}
+		if (*j.p != ',')
+			return -1;
+		j.p++;
+		js_ws(&j);
+		if (j.p >= j.end || *j.p != '"')
+			return -1;
+		k = j.p + 1;
+		if (!js_string(&j, &plain) || !plain)
+			return -1;
+		kn = (size_t)(j.p - 1 - k);
+		if ((kn == 4 && memcmp(k, "type", 4) == 0) ||
+		    (kn == 5 && memcmp(k, "event", 5) == 0))
+			return -1;
+		js_ws(&j);
+		if (j.p >= j.end || *j.p != ':')
+			return -1;
+		j.p++;
+		js_ws(&j);
+		if (!js_value(&j))
+			return -1;
+	}
+	js_ws(&j);
+	if (j.p != j.end)
+		return -1;
+	*tok = t;
+	*toklen = (size_t)(te - t);
+	return 1;
+}
+
 enum cli_fast
 cli_fast_line(const struct cli_parser *p, const char *line, size_t len,
     const char **tok, size_t *toklen)
@@ -1003,6 +1079,14 @@ cli_fast_line(const struct cli_parser *p, const char *line, size_t len,
 
 	if (p->kind != CLI_CLAUDE)
 		return CLI_FAST_NO;
+	switch (fast_exact_delta(line, len, tok, toklen)) {
+	case 1:
+		return CLI_FAST_PARTIAL;
+	case -1:
+		return CLI_FAST_NO;
+	default:
+		break;
+	}
 	js_ws(&j);
 	if (j.p >= j.end || *j.p != '{')
 		return CLI_FAST_NO;
