@@ -583,3 +583,40 @@ ssh_teardown() {
 	! ls -A "$BATS_TEST_TMPDIR/down loads" | grep -q 'big file.bin'
 	ssh_teardown
 }
+
+@test "status of an http peer asks its address; a progress bar appears only on a terminal" {
+	python3 - >"$BATS_TEST_TMPDIR/h.port" <<'EOF2' &
+import http.server, json, sys, os
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        b = json.dumps({"result": {"ok": True, "version": "7.7.7", "pid": os.getpid()}}).encode()
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(b))); self.end_headers(); self.wfile.write(b)
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+EOF2
+	DAEMON_PIDS+=($!)
+	for _ in $(seq 50); do [ -s "$BATS_TEST_TMPDIR/h.port" ] && break; sleep 0.1; done
+	hp=$(cat "$BATS_TEST_TMPDIR/h.port")
+	sed -i "s/^peers:\$/peers:\n  web:\n    transport: http\n    address: \"127.0.0.1:$hp\"\n  webdown:\n    transport: http\n    address: \"127.0.0.1:1\"/" "$CFG"
+	run cc-deploy status web webdown
+	assert_failure 1
+	assert_equal "$(jq -r 'select(.peer=="web").status' <<<"$output")" online
+	assert_equal "$(jq -r 'select(.peer=="web").version' <<<"$output")" 7.7.7
+	assert_equal "$(jq -r 'select(.peer=="webdown").status' <<<"$output")" offline
+	run cc-deploy ensure web
+	assert_equal "$status" 3
+	assert_output --partial "no shell access"
+
+	head -c 20000000 /dev/zero >"$BATS_TEST_TMPDIR/big"
+	run cc-deploy push local "$BATS_TEST_TMPDIR/big"
+	assert_success
+	refute_output --partial '%'
+	run script -qec "cc-deploy push local '$BATS_TEST_TMPDIR/big'" /dev/null
+	assert_success
+	assert_output --partial '100%'
+	assert_output --partial 'cc-deploy: local: big'
+}
