@@ -231,6 +231,7 @@ health(const struct peer *p, struct remote *r, int port, char **version,
 {
 	struct buf cmd = {0}, out = {0};
 	int status = -1, ok;
+	const char *body;
 
 	*version = NULL;
 	*pid = 0;
@@ -263,14 +264,27 @@ health(const struct peer *p, struct remote *r, int port, char **version,
 	    "  exec wget -q -O - -T 2 --header='Content-Type: application/json' --post-data=\"$b\" \"$u\"\n"
 	    "elif command -v python3 >/dev/null 2>&1; then\n"
 	    "  exec python3 -c 'import sys,urllib.request as u; r=u.Request(sys.argv[1],data=sys.argv[2].encode(),headers={\"Content-Type\":\"application/json\"}); sys.stdout.write(u.urlopen(r,timeout=2).read().decode())' \"$u\" \"$b\"\n"
-	    "else echo 'no curl, wget or python3 on the peer' >&2; exit 127; fi\n",
-	    port);
+	    "elif command -v bash >/dev/null 2>&1; then\n"
+	    "  exec timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$0 || exit 1; printf \"POST /rpc HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\nContent-Type: application/json\\r\\nContent-Length: %%s\\r\\n\\r\\n%%s\" ${#1} \"$1\" >&3; cat <&3' %d \"$b\"\n"
+	    "else echo 'no curl, wget, python3 or bash on the peer' >&2; exit 127; fi\n",
+	    port, port);
 	if (run(r, cmd.s, &out, &status, err) != 0) {
 		buf_free(&cmd);
 		buf_free(&out);
 		return -1;
 	}
-	ok = status == 0 && daemon_parse_health(out.s, version, pid);
+	if (status == 127) {
+		*err = xstrdup("health.check: no curl, wget, python3 or bash on the peer");
+		buf_free(&cmd);
+		buf_free(&out);
+		return -1;
+	}
+	body = out.s;
+	if (str_starts(body, "HTTP/")) {	/* the raw reply from bash */
+		char *e = strstr(body, "\r\n\r\n");
+		body = e ? e + 4 : body + out.len;
+	}
+	ok = status == 0 && daemon_parse_health(body, version, pid);
 	buf_free(&cmd);
 	buf_free(&out);
 	return ok;
