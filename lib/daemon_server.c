@@ -1739,8 +1739,13 @@ daemon_serve(const struct daemon_opts *o)
 		warnx("port %d is taken; listening on %d", o->port, port);
 	srv.port_file = o->port_file ? xstrdup(o->port_file) :
 	    path_state("daemon.port");
-	if (state_dir(NULL) == NULL && o->port_file == NULL)
-		warn("~/.codecast");
+	if (o->port_file == NULL) {
+		char *dir = state_dir(NULL);
+
+		if (dir == NULL)
+			warn("~/.codecast");
+		free(dir);
+	}
 	if (write_port_file(srv.port_file, port) == -1)
 		warn("%s", srv.port_file);
 	printf("DAEMON_PORT=%d\n", port);
