@@ -557,3 +557,37 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	run send "$sid" "echo:static ok"
 	assert_equal "$(sed '$d' <<<"$output" | jq -r 'select(.type=="text").content')" "static ok"
 }
+
+@test "a stalled client holds the CLI back (bounded memory) and still gets every event" {
+	rm "$FAKEBIN/claude"
+	cat >"$FAKEBIN/claude" <<-'EOF2'
+	#!/usr/bin/env python3
+	import sys
+	w = sys.stdout.write
+	w('{"type":"system","subtype":"init","session_id":"bp","model":"m"}\n')
+	pad = "x" * 200
+	for i in range(300000):
+	    w('{"type":"stream_event","event":{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"%d "}},"session_id":"bp","pad":"%s"}\n' % (i, pad))
+	w('{"type":"result","subtype":"success","session_id":"bp"}\n')
+	EOF2
+	chmod +x "$FAKEBIN/claude"
+	start_daemon
+	local sid body cpid i rss
+	sid=$(create app)
+	body=$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"go"}}')
+	curl -sS -N -H 'Content-Type: application/json' -d "$body" "$URL" >"$BATS_TEST_TMPDIR/big" &
+	cpid=$!
+	PIDS+=("$cpid")
+	for i in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/big" ] && break; sleep 0.02; done
+	kill -STOP "$cpid"
+	sleep 2	# 300000 lines of ~290 bytes = 87 MB would be in memory by now
+	rss=$(awk '/^VmRSS/ {print $2}' "/proc/$DPID/status")
+	echo "daemon RSS with a stalled client: $rss kB"
+	[ "$rss" -lt 30000 ]
+	rpc session.list | jq -e '.result.sessions[0].status == "busy"'
+	kill -CONT "$cpid"
+	wait "$cpid"
+	[ "$(grep -c '"type":"partial"' "$BATS_TEST_TMPDIR/big")" -eq 300000 ]
+	assert_equal "$(tail -n 2 "$BATS_TEST_TMPDIR/big" | head -n 1)" "data: [DONE]"
+	grep -q '"content":"299999 "' "$BATS_TEST_TMPDIR/big"
+}
