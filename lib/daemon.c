@@ -863,6 +863,7 @@ daemon_deploy(const struct config *cfg, const struct peer *p, struct remote *r,
 	struct buf cmd = {0};
 	struct daemon_info d = {0};
 	struct stat st;
+	bool uploaded = false;
 	int rc = -1;
 
 	if ((binary = daemon_local_binary(cfg, err)) == NULL)
@@ -894,6 +895,7 @@ daemon_deploy(const struct config *cfg, const struct peer *p, struct remote *r,
 			free(msg);
 			goto out;
 		}
+		uploaded = true;
 		if (did) {
 			did->uploaded = true;
 			did->bytes += (unsigned long long)st.st_size;
@@ -902,7 +904,8 @@ daemon_deploy(const struct config *cfg, const struct peer *p, struct remote *r,
 	/* A running daemon of another version is restarted on the new one. */
 	if (daemon_find(cfg, p, r, &d, err) != 0)
 		goto out;
-	if (d.running && lver && (d.version == NULL || strcmp(d.version, lver) != 0)) {
+	if (d.running && ((lver && d.version && strcmp(d.version, lver) != 0) ||
+	    (d.version == NULL && uploaded))) {
 		bool was;
 		if (daemon_stop(cfg, p, r, &was, err) != 0)
 			goto out;
