@@ -1004,10 +1004,13 @@ fast_exact_delta(const char *line, size_t len, const char **tok, size_t *toklen)
 	if (len < sizeof(pre1) - 1 || memcmp(line, pre1, sizeof(pre1) - 1) != 0)
 		return 0;
 	j.p += sizeof(pre1) - 1;
+	t = j.p;
 	if (j.p >= j.end || *j.p < '0' || *j.p > '9')
 		return 0;
-	while (j.p < j.end && *j.p >= '0' && *j.p <= '9' && j.p - line < 64)
+	while (j.p < j.end && *j.p >= '0' && *j.p <= '9')
 		j.p++;
+	if (j.p - t > 9 || (*t == '0' && j.p - t > 1))
+		return 0;	/* leading zero or huge: not this shape */
 	if ((size_t)(j.end - j.p) < sizeof(pre2) - 1 ||
 	    memcmp(j.p, pre2, sizeof(pre2) - 1) != 0)
 		return 0;
