@@ -397,8 +397,11 @@ stream_open(struct server *srv, struct evhttp_request *req, bool ping)
 		evhttp_connection_set_closecb(st->evcon, stream_closed_cb, st);
 		/* A stream may be quiet for long: no read/write timeouts. */
 		bev = evhttp_connection_get_bufferevent(st->evcon);
-		if (bev)
+		if (bev) {
 			bufferevent_set_timeouts(bev, NULL, NULL);
+			/* libevent writes 16 KiB at a time by default. */
+			(void)bufferevent_set_max_single_write(bev, OUT_HIGH_WATER);
+		}
 	}
 	if (ping) {
 		struct timeval tv = { srv->o->ping_secs, 0 };
