@@ -591,3 +591,14 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	assert_equal "$(tail -n 2 "$BATS_TEST_TMPDIR/big" | head -n 1)" "data: [DONE]"
 	grep -q '"content":"299999 "' "$BATS_TEST_TMPDIR/big"
 }
+
+@test "keepalive pings during a quiet CLI" {
+	CC_DAEMON_PING_SECS=1 start_daemon
+	local sid
+	sid=$(create app)
+	run send "$sid" slow
+	# slow sleeps 3 s after init: a ping at the start and about three more
+	[ "$(grep -c '^{"type":"ping"}$' <<<"$output")" -ge 3 ]
+	assert_equal "$(sed '$d' <<<"$output" | jq -r 'select(.type=="text").content')" "Slow response completed"
+	assert_equal "${lines[0]}" '{"type":"ping"}'
+}
