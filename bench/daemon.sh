@@ -9,8 +9,8 @@
 #    same generator piped through `cat` (the limit: a pipe and nothing
 #    else).  Wall time includes curl's start and the CLI's spawn.  Target:
 #    >= 50%.
-# 2. Peak RSS (VmHWM) of the daemon holding 50 idle sessions (after one
-#    short reply each, so every session has a CLI id, a model and history).
+# 2. Peak RSS (VmHWM) of a fresh daemon holding 50 idle sessions (after one
+#    short reply each, so every session has a CLI id and a model).
 #
 #   bash bench/daemon.sh              (BIN=dir with cc-daemon; N=200000; RUNS=5)
 set -eu
@@ -63,13 +63,18 @@ printf '%-34s %14.0f %10.4f\n' "generator | cat (the limit)" "$ev_cat" "$best_ca
 printf '%-34s %14.0f %10.4f\n' "generator -> cc-daemon -> curl SSE" "$ev_d" "$best_d"
 printf 'ratio: %.1f%% of the limit (target >= 50%%)\n' "$(echo "100 * $ev_d / $ev_cat" | bc -l)"
 
-# Idle memory: 50 sessions, each after one short reply.
+# Idle memory: a fresh daemon, 50 sessions, each after one short reply.
+kill "$dpid"; wait "$dpid" 2>/dev/null || true
+"$BIN/cc-daemon" -p 0 >"$tmp/out2" 2>"$tmp/err2" &
+dpid=$!
+for _ in $(seq 100); do grep -q DAEMON_PORT "$tmp/out2" && break; sleep 0.05; done
+url="http://127.0.0.1:$(sed -n 's/^DAEMON_PORT=//p' "$tmp/out2")/rpc"
 export GEN_LINES=10
 for i in $(seq 50); do
 	s=$(rpc '{"method":"session.create","params":{"path":"bench"}}' | jq -r .result.sessionId)
 	curl -sS -N -H 'Content-Type: application/json' \
 	    -d "{\"method\":\"session.send\",\"params\":{\"sessionId\":\"$s\",\"message\":\"hi\"}}" "$url" >/dev/null
 done
-echo "sessions: $(rpc '{"method":"health.check"}' | jq .result.sessions)"
-grep -E '^(VmHWM|VmRSS)' "/proc/$dpid/status" | sed 's/^/cc-daemon with 51 idle sessions: /'
-echo "reproduce: BIN=$BIN N=$N RUNS=$RUNS bash bench/daemon.sh"
+echo "idle sessions: $(rpc '{"method":"health.check"}' | jq -c .result.sessionsByStatus)"
+grep -E '^(VmHWM|VmRSS)' "/proc/$dpid/status" | sed 's/^/cc-daemon, fresh, 50 idle sessions: /'
+echo "reproduce: make all && BIN=$BIN N=$N RUNS=$RUNS bash bench/daemon.sh"
