@@ -103,13 +103,14 @@ buf_reserve(struct buf *b, size_t extra)
 	if (extra > SIZE_MAX - b->len - 1)
 		errx(1, "buffer too large");
 	need = b->len + extra + 1;
-	if (need <= b->cap)
-		return;
-	size_t cap = b->cap ? b->cap : 64;
-	while (cap < need)
-		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	b->s = xrealloc(b->s, cap);
-	b->cap = cap;
+	if (need > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+		while (cap < need)
+			cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+		b->s = xrealloc(b->s, cap);
+		b->cap = cap;
+	}
+	b->s[b->len] = '\0';	/* a fresh buffer is a valid empty string too */
 }
 
 void

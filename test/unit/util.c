@@ -20,6 +20,9 @@ main(void)
 		buf_putc(&b, 'x');
 	is_int((long long)b.len, 100002, "buffer grows past any fixed size");
 	buf_free(&b);
+	char *empty = buf_steal(&b);
+	is_str(empty, "", "buf_steal of an untouched buffer is an empty string");
+	free(empty);
 
 	/* utf8_cut never splits a sequence. "é" = C3 A9, "€" = E2 82 AC, "😀" = F0 9F 98 80 */
 	const char *s = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
