@@ -602,3 +602,17 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	assert_equal "$(sed '$d' <<<"$output" | jq -r 'select(.type=="text").content')" "Slow response completed"
 	assert_equal "${lines[0]}" '{"type":"ping"}'
 }
+
+@test "daemon.yaml and DAEMON_BIND choose the address; --bind wins" {
+	mkdir -p "$HOME/.codecast"
+	printf 'port: 0\nbind: 127.0.0.3\n' >"$HOME/.codecast/daemon.yaml"
+	run cc-daemon --port-file "$BATS_TEST_TMPDIR/p"
+	assert_failure 1
+	assert_output --partial "needs at least one (refusing to start)"
+	assert_output --partial "127.0.0.3"
+	DAEMON_BIND=127.0.0.4 run cc-daemon --port-file "$BATS_TEST_TMPDIR/p"
+	assert_failure 1
+	assert_output --partial "127.0.0.4"
+	start_daemon -b 127.0.0.1
+	rpc health.check | jq -e '.result.ok'
+}
