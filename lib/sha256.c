@@ -1,122 +1,47 @@
-/* sha256.c — see sha256.h. */
+/* sha256.c — see sha256.h.  OpenSSL does the hashing; a failure inside
+ * libcrypto (out of memory) is fatal like any allocation failure. */
 #include "sha256.h"
 
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
-#include <string.h>
+#include <openssl/evp.h>
 #include <unistd.h>
-
-static const uint32_t K[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
-	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
-	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-
-static void
-block(uint32_t h[8], const unsigned char *p)
-{
-	uint32_t w[64], a, b, c, d, e, f, g, hh, t1, t2;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		    (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
-	for (i = 16; i < 64; i++) {
-		uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
-		uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-	}
-	a = h[0]; b = h[1]; c = h[2]; d = h[3];
-	e = h[4]; f = h[5]; g = h[6]; hh = h[7];
-	for (i = 0; i < 64; i++) {
-		t1 = hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) +
-		    ((e & f) ^ (~e & g)) + K[i] + w[i];
-		t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) +
-		    ((a & b) ^ (a & c) ^ (b & c));
-		hh = g; g = f; f = e; e = d + t1;
-		d = c; c = b; b = a; a = t1 + t2;
-	}
-	h[0] += a; h[1] += b; h[2] += c; h[3] += d;
-	h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
-}
 
 void
 sha256_init(struct sha256 *c)
 {
-	static const uint32_t iv[8] = {
-		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-	};
-	memcpy(c->h, iv, sizeof(iv));
-	c->len = 0;
-	c->nblk = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		errx(1, "sha256: cannot initialise the digest");
+	c->ctx = ctx;
 }
 
 void
-sha256_update(struct sha256 *c, const void *data, size_t n)
+sha256_update(struct sha256 *c, const void *p, size_t n)
 {
-	const unsigned char *p = data;
-
-	c->len += n;
-	if (c->nblk) {
-		size_t take = 64 - c->nblk < n ? 64 - c->nblk : n;
-		memcpy(c->blk + c->nblk, p, take);
-		c->nblk += take;
-		p += take;
-		n -= take;
-		if (c->nblk < 64)
-			return;
-		block(c->h, c->blk);
-		c->nblk = 0;
-	}
-	for (; n >= 64; p += 64, n -= 64)
-		block(c->h, p);
-	memcpy(c->blk, p, n);
-	c->nblk = n;
+	if (n && EVP_DigestUpdate(c->ctx, p, n) != 1)
+		errx(1, "sha256: digest update failed");
 }
 
 void
 sha256_final(struct sha256 *c, unsigned char out[32])
 {
-	uint64_t bits = c->len * 8;
-	int i;
+	unsigned int len = 0;
 
-	c->blk[c->nblk++] = 0x80;
-	if (c->nblk > 56) {
-		memset(c->blk + c->nblk, 0, 64 - c->nblk);
-		block(c->h, c->blk);
-		c->nblk = 0;
-	}
-	memset(c->blk + c->nblk, 0, 56 - c->nblk);
-	for (i = 0; i < 8; i++)
-		c->blk[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-	block(c->h, c->blk);
-	for (i = 0; i < 8; i++) {
-		out[4 * i] = (unsigned char)(c->h[i] >> 24);
-		out[4 * i + 1] = (unsigned char)(c->h[i] >> 16);
-		out[4 * i + 2] = (unsigned char)(c->h[i] >> 8);
-		out[4 * i + 3] = (unsigned char)c->h[i];
-	}
+	if (EVP_DigestFinal_ex(c->ctx, out, &len) != 1 || len != 32)
+		errx(1, "sha256: digest failed");
+	EVP_MD_CTX_free(c->ctx);
+	c->ctx = NULL;
 }
 
 void
 sha256_hex(const unsigned char d[32], char hex[65])
 {
 	static const char digits[] = "0123456789abcdef";
-	int i;
 
-	for (i = 0; i < 32; i++) {
+	for (int i = 0; i < 32; i++) {
 		hex[2 * i] = digits[d[i] >> 4];
 		hex[2 * i + 1] = digits[d[i] & 15];
 	}
@@ -126,37 +51,26 @@ sha256_hex(const unsigned char d[32], char hex[65])
 int
 sha256_file(const char *path, char hex[65])
 {
+	unsigned char buf[65536], d[32];
 	struct sha256 c;
-	unsigned char d[32];
-	size_t cap = 1 << 16;
-	unsigned char *chunk;
 	ssize_t n;
 	int fd, saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
-	if ((chunk = malloc(cap)) == NULL) {
-		close(fd);
-		errno = ENOMEM;
-		return -1;
-	}
 	sha256_init(&c);
-	for (;;) {
-		n = read(fd, chunk, cap);
-		if (n == 0)
-			break;
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			saved = errno;
-			free(chunk);
+			sha256_final(&c, d);
 			close(fd);
 			errno = saved;
 			return -1;
 		}
-		sha256_update(&c, chunk, (size_t)n);
+		sha256_update(&c, buf, (size_t)n);
 	}
-	free(chunk);
 	close(fd);
 	sha256_final(&c, d);
 	sha256_hex(d, hex);

@@ -1,4 +1,4 @@
-/* Unit tests for lib/daemon's parsers and lib/sha256. */
+/* Unit tests for lib/daemon's parsers and lib/sha256 (over libcrypto). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
