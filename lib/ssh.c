@@ -800,9 +800,10 @@ ssh_run_capture(LIBSSH2_SESSION *s, int sock, const char *cmd, size_t max,
 	LIBSSH2_CHANNEL *ch;
 	struct buf b = { 0 };
 	char tmp[4096];
-	ssize_t n;
+	long timeout = libssh2_session_get_timeout(s);
+	long long deadline = now_ms() + (timeout > 0 ? timeout : 10000);
+	int rc = -1;
 
-	(void)sock;
 	*out = NULL;
 	if (!(ch = libssh2_channel_open_session(s))) {
 		char *m = sess_error(s);
@@ -817,31 +818,49 @@ ssh_run_capture(LIBSSH2_SESSION *s, int sock, const char *cmd, size_t max,
 		libssh2_channel_free(ch);
 		return -1;
 	}
+	/* read both streams without blocking on either: blocking reads of one
+	 * stream spin or stall while the other has data */
+	libssh2_session_set_blocking(s, 0);
 	for (;;) {
-		n = libssh2_channel_read(ch, tmp, sizeof tmp);
+		ssize_t n = libssh2_channel_read(ch, tmp, sizeof tmp);
 		if (n > 0) {
 			if (b.len + (size_t)n <= max)
 				buf_append(&b, tmp, (size_t)n);
 			continue;
 		}
-		if (n == 0 && libssh2_channel_eof(ch))
-			break;
-		if (n < 0) {
-			char *m = sess_error(s);
-			*errmsg = xasprintf("read: %s", m);
-			free(m);
-			libssh2_channel_free(ch);
-			buf_free(&b);
-			return -1;
+		char junk[1024];
+		ssize_t e = libssh2_channel_read_stderr(ch, junk, sizeof junk);
+		if (e > 0)
+			continue;
+		if ((n < 0 && n != LIBSSH2_ERROR_EAGAIN) ||
+		    (e < 0 && e != LIBSSH2_ERROR_EAGAIN)) {
+			char *msg = sess_error(s);
+			*errmsg = xasprintf("read: %s", msg);
+			free(msg);
+			goto out;
 		}
+		if (libssh2_channel_eof(ch))
+			break;
+		long long left = deadline - now_ms();
+		if (left <= 0) {
+			*errmsg = xstrdup("read: timed out");
+			goto out;
+		}
+		struct pollfd pfd = { .fd = sock, .events = POLLIN };
+		if (libssh2_session_block_directions(s) & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+			pfd.events |= POLLOUT;
+		poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
 	}
-	/* drain stderr so the channel can close */
-	while ((n = libssh2_channel_read_stderr(ch, tmp, sizeof tmp)) > 0)
-		;
-	libssh2_channel_close(ch);
-	libssh2_channel_wait_closed(ch);
-	*status = libssh2_channel_get_exit_status(ch);
+	rc = 0;
+out:
+	libssh2_session_set_blocking(s, 1);
+	if (rc == 0) {
+		libssh2_channel_close(ch);
+		libssh2_channel_wait_closed(ch);
+		*status = libssh2_channel_get_exit_status(ch);
+		*out = buf_steal(&b);
+	}
 	libssh2_channel_free(ch);
-	*out = buf_steal(&b);
-	return 0;
+	buf_free(&b);
+	return rc;
 }

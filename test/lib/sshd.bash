@@ -4,9 +4,10 @@
 #   sshd_setup                 # once per test: $SSHD_DIR, client key, HOME/.ssh
 #   sshd_start NAME [opt...]   # an sshd; sets SSHD_PORT_<NAME>, SSHD_PID_<NAME>
 #                              # extra sshd_config lines as "Key value" words
+#                              # (they win over the defaults below)
 #   sshd_stop_all              # in teardown: stops every sshd started here
 #   sshd_log NAME              # path of its log (LogLevel VERBOSE)
-#   sshd_connections NAME      # number of accepted connections so far
+#   sshd_connections NAME      # number of authenticated connections so far
 #   sshd_children NAME         # pids of the per-connection sshd processes
 #   sshd_password_user         # as root: create user cctest (once); sets
 #                              # SSHD_PW_USER, SSHD_PW_PASS; returns 1 if not root
@@ -48,6 +49,13 @@ sshd_start() {
 	for i in 1 2 3 4 5; do
 		port=$(sshd_free_port)
 		{
+			# sshd keeps the first value of a keyword: extras go first
+			local o has_pam=0
+			for o in "$@"; do
+				case "$o" in UsePAM*) has_pam=1 ;; esac
+				echo "$o"
+			done
+			[ $has_pam = 1 ] || echo "UsePAM no"
 			echo "ListenAddress 127.0.0.1"
 			echo "Port $port"
 			echo "HostKey $d/host_ed25519"
@@ -61,12 +69,6 @@ sshd_start() {
 			echo "MaxSessions 200"
 			echo "SetEnv HOME=$SSHD_REMOTE_HOME"
 			echo "Subsystem sftp internal-sftp"
-			local o has_pam=0
-			for o in "$@"; do
-				case "$o" in UsePAM*) has_pam=1 ;; esac
-				echo "$o"
-			done
-			[ $has_pam = 1 ] || echo "UsePAM no"
 		} >"$d/sshd_config"
 		: >"$d/sshd.log"
 		/usr/sbin/sshd -D -f "$d/sshd_config" -E "$d/sshd.log" &
@@ -95,7 +97,8 @@ sshd_start() {
 sshd_log() { echo "$SSHD_DIR/$1/sshd.log"; }
 
 sshd_connections() {
-	grep -c 'Connection from ' "$SSHD_DIR/$1/sshd.log" || true
+	# authenticated connections (the readiness probe never gets that far)
+	grep -c 'Accepted ' "$SSHD_DIR/$1/sshd.log" || true
 }
 
 sshd_children() {
