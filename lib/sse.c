@@ -102,6 +102,13 @@ process_line(struct sse_parser *p, const char *line, size_t len)
 		return dispatch(p);
 	if (line[0] == ':' || p->skip_event)
 		return 0;
+	if (len >= 6 && memcmp(line, "data: ", 6) == 0) {
+		/* The common line, without the general field split. */
+		flen = 4;
+		v = line + 6;
+		vlen = len - 6;
+		goto data;
+	}
 	colon = memchr(line, ':', len);
 	if (colon) {
 		flen = (size_t)(colon - line);
@@ -117,6 +124,7 @@ process_line(struct sse_parser *p, const char *line, size_t len)
 		vlen = 0;
 	}
 	if (flen == 4 && memcmp(line, "data", 4) == 0) {
+data:
 		if (vlen + 1 > p->max - p->data.len) {
 			buf_clear(&p->data);
 			p->skip_event = true;
