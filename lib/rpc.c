@@ -329,6 +329,8 @@ ssl_ctx_pin(CURL *h, void *sslctx, void *arg)
 
 /* ------------------------------------------------------------ transfer */
 
+static char *dump_compact(json_t *v);
+
 enum mode { M_UNKNOWN, M_BODY, M_SSE, M_ERRBODY };
 
 struct xfer {
@@ -525,7 +527,7 @@ rpc_stream(const struct rpc_target *t, const char *method, json_t *params,
 		errx(1, "json_pack failed");
 	if (params && !(json_is_object(params) && json_object_size(params) == 0))
 		json_object_set(req, "params", params);
-	body = json_dumps(req, JSON_COMPACT);
+	body = dump_compact(req);
 	json_decref(req);
 	if (body == NULL)
 		errx(1, "json_dumps failed");
@@ -1093,6 +1095,34 @@ note_kind(struct run *r, enum rpc_event_kind k)
 	r->after_result = false;
 }
 
+/* Compact JSON text of v.  Reals get the fewest digits (15, 16 or 17, for
+ * the whole text) that read back exactly, like the daemon's own output,
+ * rather than jansson's fixed 17 (0.0012, not 0.0011999999999999999). */
+static char *
+dump_compact(json_t *v)
+{
+	const size_t f = JSON_COMPACT | JSON_ENCODE_ANY;
+	char *s;
+
+	for (int prec = 15; prec < 17; prec++) {
+		json_t *back;
+
+		s = json_dumps(v, f | JSON_REAL_PRECISION(prec));
+		if (s == NULL)
+			return NULL;
+		if (strpbrk(s, ".eE") == NULL)
+			return s;	/* no reals: exact */
+		back = json_loads(s, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+		if (back && json_equal(back, v)) {
+			json_decref(back);
+			return s;
+		}
+		json_decref(back);
+		free(s);
+	}
+	return json_dumps(v, f | JSON_REAL_PRECISION(17));
+}
+
 /* Print a parsed event (reconnect results, slow path). */
 static void
 put_json(struct run *r, json_t *v, enum rpc_event_kind k)
@@ -1101,7 +1131,7 @@ put_json(struct run *r, json_t *v, enum rpc_event_kind k)
 
 	if (k == EV_PING && !r->o->pings)
 		return;
-	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	s = dump_compact(v);
 	if (s == NULL) {
 		warnx("%s: cannot serialise an event", r->method);
 		return;

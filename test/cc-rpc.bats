@@ -68,7 +68,7 @@ REPLY_OUT='{"type":"system","subtype":"init","session_id":"s1","model":"m"}
 {"type":"partial","content":"two "}
 {"type":"partial","content":"three "}
 {"type":"text","content":"one two three"}
-{"type":"result","session_id":"s1","raw":{"duration_ms":1}}'
+{"type":"result","session_id":"s1","raw":{"duration_ms":1,"total_cost_usd":0.0012}}'
 
 # ---------------------------------------------------------------- usage
 
@@ -123,10 +123,12 @@ REPLY_OUT='{"type":"system","subtype":"init","session_id":"s1","model":"m"}
 
 @test "params: key=value, key:=JSON, key=@FILE, key=@-, one JSON object" {
 	printf 'line one\n"quoted" \\ é\n' >msg.txt
-	run cc-rpc "$PORT" echo s=text n:=42 b:=true z:=null 'o:={"x":[1,2]}' f=@msg.txt
+	run cc-rpc "$PORT" echo s=text n:=42 b:=true z:=null 'o:={"x":[1,2]}' f=@msg.txt r:=0.0012
 	assert_success
 	assert_equal "$(jq -c .params <<<"$output")" \
-		'{"s":"text","n":42,"b":true,"z":null,"o":{"x":[1,2]},"f":"line one\n\"quoted\" \\ é\n"}'
+		'{"s":"text","n":42,"b":true,"z":null,"o":{"x":[1,2]},"f":"line one\n\"quoted\" \\ é\n","r":0.0012}'
+	# Reals are sent with the digits they were given, not 17.
+	[[ "$(jq -r .body <<<"$output")" == *'"r":0.0012}'* ]]
 	assert_equal "$(jq -r .contentType <<<"$output")" application/json
 	run cc-rpc "$PORT" echo message=@- <msg.txt
 	assert_equal "$(jq -r .params.message <<<"$output")" "$(cat msg.txt)"
