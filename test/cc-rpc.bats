@@ -458,3 +458,54 @@ $SAMPLE_OUT"
 	assert_equal "$(jq -r 'select(.type=="text").content' <<<"$output")" "second"
 	assert_equal "$(jq -r 'select(.type=="text").content' first)" "Slow response completed"
 }
+
+# A daemon whose CLI writes one line every 0.1 s, reached through
+# cut-proxy, which breaks the first connection mid-reply.
+slow_daemon() {
+	local d=$BATS_TEST_TMPDIR
+	mkdir -p "$d/shome"
+	HOME="$d/shome" PATH="$BATS_FILE_TMPDIR/dbin:$PATH" MOCK_CLAUDE_DELAY=0.1 \
+		cc-daemon -p 0 --port-file "$d/slow.port" >/dev/null 2>"$d/slow.err" 3>&- &
+	echo $! >>"$d/pids"
+	wait_file "$d/slow.port"
+	SPORT=$(cat "$d/slow.port")
+	SSID=$(cc-rpc "$SPORT" session.create path="$BATS_FILE_TMPDIR/proj" | jq -r .sessionId)
+}
+
+cut_proxy() {	# BYTES [--at-boundary]
+	local d=$BATS_TEST_TMPDIR
+	cut-proxy --target "$SPORT" --cut "$@" --port-file "$d/proxy.port" >/dev/null 3>&- &
+	echo $! >>"$d/pids"
+	wait_file "$d/proxy.port"
+	XPORT=$(cat "$d/proxy.port")
+}
+
+teardown() {
+	[ -f "$BATS_TEST_TMPDIR/pids" ] || return 0
+	while read -r p; do kill "$p" 2>/dev/null || true; done <"$BATS_TEST_TMPDIR/pids"
+}
+
+@test "cc-daemon: a stream broken between events is completed, nothing lost" {
+	slow_daemon
+	# 1000 bytes: after the init event, within the partials.
+	cut_proxy 1000 --at-boundary
+	run --separate-stderr cc-rpc "$XPORT" session.send sessionId="$SSID" "message=echo:one two three four five six"
+	assert_success
+	[[ "$stderr" == *"completing with session.reconnect"* ]]
+	assert_equal "$(jq -r .type <<<"$output" | tr '\n' ' ')" \
+		"system partial partial partial partial partial partial text result "
+	assert_equal "$(jq -r 'select(.type=="partial").content' <<<"$output" | tr -d '\n')" "one two three four five six "
+}
+
+@test "cc-daemon: a stream broken inside an event: completed, no duplicates, only that event missing" {
+	slow_daemon
+	cut_proxy 1000
+	run --separate-stderr cc-rpc "$XPORT" session.send sessionId="$SSID" "message=echo:one two three four five six"
+	assert_success
+	[[ "$stderr" == *"completing with session.reconnect"* ]]
+	assert_equal "$(jq -r .type <<<"$output" | tail -n 2 | tr '\n' ' ')" "text result "
+	assert_equal "$(jq -r 'select(.type=="text").content' <<<"$output")" "one two three four five six"
+	# Every line once; of the 9 events at most the one cut is missing.
+	assert_equal "$(sort <<<"$output" | uniq -d)" ""
+	[ "${#lines[@]}" -ge 8 ]
+}
