@@ -1456,20 +1456,18 @@ rpc_run(const struct rpc_target *t, const char *method, json_t *params,
 	}
 
 	/* An event stream (or a failure). */
-	if (st == RPC_OK && (r.done || r.terminal)) {
+	/* A reply is complete after its result or error, or after a queued
+	 * event (the daemon runs that message later), or at [DONE]; a stream
+	 * that breaks after that point has lost nothing. */
+	if ((st == RPC_OK && r.done) || r.terminal || r.queued) {
+		rpc_error_free(&e);
 		rc = r.error_seen ? 1 : 0;
-		if (r.done && r.queued && o->follow && o->session_id && !r.terminal)
+		if (r.queued && !r.terminal && o->follow && o->session_id)
 			rc = complete(t, &r, r.queued - 1, o->retry_ms >
 			    o->idle_ms ? o->retry_ms : o->idle_ms, deadline,
 			    false);
 		buf_free(&r.out);
 		return rc;
-	}
-	if (st != RPC_OK && r.terminal) {
-		/* Broke after the reply's last event: nothing is missing. */
-		rpc_error_free(&e);
-		buf_free(&r.out);
-		return r.error_seen ? 1 : 0;
 	}
 	if (st == RPC_ERR_HTTP || st == RPC_ERR_RPC ||
 	    (st == RPC_ERR_TRANSPORT && (!e.maybe_sent || e.protocol)) ||
