@@ -98,7 +98,7 @@ sshd_log() { echo "$SSHD_DIR/$1/sshd.log"; }
 
 sshd_connections() {
 	# authenticated connections (the readiness probe never gets that far)
-	grep -c 'Accepted ' "$SSHD_DIR/$1/sshd.log" || true
+	grep -cE 'Accepted [a-z/-]+ for ' "$SSHD_DIR/$1/sshd.log" || true
 }
 
 sshd_children() {
