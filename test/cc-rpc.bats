@@ -409,6 +409,34 @@ $SAMPLE_OUT"
 	assert_output ""
 }
 
+@test "--peer takes the token and tls_fingerprint from the config" {
+	der=$(openssl x509 -in "$BATS_FILE_TMPDIR/cert.pem" -outform DER | sha256sum | cut -d' ' -f1)
+	mkdir -p "$HOME/.codecast"
+	cat >"$HOME/.codecast/config.yaml" <<-YAML
+	peers:
+	  lab:
+	    transport: http
+	    address: 127.0.0.1:$TPORT
+	    tls_fingerprint: sha256:$der
+	  authed:
+	    transport: http
+	    address: 127.0.0.1:$APORT
+	    token: s3cret-tok
+	YAML
+	run cc-rpc --peer lab "https://127.0.0.1:$TPORT" health.check
+	assert_success
+	assert_output '{"ok":true,"sessions":0,"version":"test"}'
+	run cc-rpc --peer authed "$APORT" echo
+	assert_success
+	assert_equal "$(jq -r .auth <<<"$output")" "Bearer s3cret-tok"
+	# An explicit option wins over the config.
+	run cc-rpc --peer authed --token other "$APORT" health.check
+	assert_equal "$status" 1
+	run --separate-stderr cc-rpc --peer nosuch "$APORT" health.check
+	assert_equal "$status" 2
+	[[ "$stderr" == *"no peer nosuch"* ]]
+}
+
 # ------------------------------------------------- cc-daemon + mock CLI
 
 @test "cc-daemon: health.check, session.create, a streamed reply in order" {

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "config.h"
 #include "rpc.h"
 #include "util.h"
 
@@ -38,6 +39,8 @@ usage(FILE *f)
 "  --token T           send Authorization: Bearer T (default $CODECAST_TOKEN)\n"
 "  --token-file FILE   read the token from FILE\n"
 "  --fingerprint sha256:HEX  pin the https server certificate's SHA-256\n"
+"  --peer ID [-c CONFIG]  take the token and tls_fingerprint of that peer\n"
+"                      from the config (when not given as options)\n"
 "  --timeout SECS      total time limit (default 30; none for session.send)\n"
 "  --idle-timeout SECS no bytes for this long ends a stream (default 300)\n"
 "  --retry SECS        how long to keep completing a broken stream with\n"
@@ -144,7 +147,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_TOKEN = 256, O_TOKENFILE, O_FP, O_TIMEOUT, O_IDLE, O_RETRY,
-	    O_FOLLOW, O_PINGS, O_MAXEV };
+	    O_FOLLOW, O_PINGS, O_MAXEV, O_PEER };
 	static const struct option opts[] = {
 		{ "token", required_argument, NULL, O_TOKEN },
 		{ "token-file", required_argument, NULL, O_TOKENFILE },
@@ -155,6 +158,8 @@ main(int argc, char **argv)
 		{ "follow", no_argument, NULL, O_FOLLOW },
 		{ "pings", no_argument, NULL, O_PINGS },
 		{ "max-event", required_argument, NULL, O_MAXEV },
+		{ "peer", required_argument, NULL, O_PEER },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -162,6 +167,7 @@ main(int argc, char **argv)
 	struct rpc_run_opts o = { 0 };
 	struct rpc_target t;
 	char *token = NULL, *fp = NULL, *emsg;
+	const char *peer_id = NULL, *config_file = NULL;
 	const char *method;
 	long total = -1;
 	json_t *params, *sid;
@@ -170,7 +176,7 @@ main(int argc, char **argv)
 	o.out_fd = STDOUT_FILENO;
 	o.idle_ms = 300000;
 	o.retry_ms = 60000;
-	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case O_TOKEN:
 			free(token);
@@ -188,7 +194,14 @@ main(int argc, char **argv)
 			break;
 		}
 		case O_FP:
-			fp = optarg;
+			free(fp);
+			fp = xstrdup(optarg);
+			break;
+		case O_PEER:
+			peer_id = optarg;
+			break;
+		case 'c':
+			config_file = optarg;
 			break;
 		case O_TIMEOUT:
 			total = parse_secs("--timeout", optarg);
@@ -231,6 +244,22 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE_;
 	}
+	if (peer_id) {
+		char *path = config_path(config_file), *cerr = NULL;
+		struct config *cf = config_load(path, &cerr);
+		const struct peer *p;
+
+		if (cf == NULL)
+			errx(EX_USAGE_, "%s", cerr);
+		if ((p = config_peer(cf, peer_id)) == NULL)
+			errx(EX_USAGE_, "%s: no peer %s", path, peer_id);
+		if (token == NULL && p->token && *p->token)
+			token = xstrdup(p->token);
+		if (fp == NULL && p->tls_fingerprint && *p->tls_fingerprint)
+			fp = xstrdup(p->tls_fingerprint);
+		config_free(cf);
+		free(path);
+	}
 	if (token == NULL && getenv("CODECAST_TOKEN"))
 		token = xstrdup(getenv("CODECAST_TOKEN"));
 	if (rpc_target_parse(&t, argv[0], token, fp, &emsg) == -1)
@@ -239,6 +268,7 @@ main(int argc, char **argv)
 		explicit_bzero(token, strlen(token));
 		free(token);
 	}
+	free(fp);
 	method = argv[1];
 	if (*method == '\0')
 		errx(EX_USAGE_, "empty METHOD");
