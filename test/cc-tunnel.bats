@@ -47,7 +47,7 @@ setup() {
 	sshd_setup
 	CFG=$BATS_TEST_TMPDIR/config.yaml
 	export CODECAST_CONFIG=$CFG
-	STUB_PID= AGENT_PID= BLACKHOLE_PID=
+	STUB_PID= AGENT_PID= BLACKHOLE_PID= DAEMON_PID=
 }
 
 teardown() {
@@ -60,6 +60,7 @@ teardown() {
 	[ -n "$STUB_PID" ] && kill "$STUB_PID" 2>/dev/null
 	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null
 	[ -n "$BLACKHOLE_PID" ] && kill "$BLACKHOLE_PID" 2>/dev/null
+	[ -n "$DAEMON_PID" ] && [ "$DAEMON_PID" != null ] && kill "$DAEMON_PID" 2>/dev/null
 	sshd_stop_all
 	true
 }
@@ -432,4 +433,21 @@ EOF
 	# and a 20 MB body arrives whole
 	n=$(curl -s --max-time 30 "http://127.0.0.1:$port/20000000" | wc -c)
 	[ "$n" -eq 20000000 ]
+}
+
+@test "ensure: with no daemon on the peer, it is deployed and started over the held connection" {
+	sshd_start a
+	fp=$(sshd_free_port)
+	peer a "$SSHD_PORT_a" "ssh_user: root" "ssh_key: $SSHD_CLIENT_KEY" | write_config
+	sed -i "s/daemon_port: 1/daemon_port: $fp/" "$CFG"
+	run cc-tunnel a
+	assert_success
+	port=$output
+	run cc-rpc "$port" health.check
+	assert_success
+	DAEMON_PID=$(echo "$output" | jq -r .pid)
+	echo "$output" | jq -e '.ok == true'
+	[ -x "$SSHD_REMOTE_HOME/.codecast/daemon/cc-daemon" ]
+	# deploy and start went over the holder's one connection
+	[ "$(sshd_connections a)" -eq 1 ]
 }
