@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1072,6 +1073,12 @@ flush_out(struct run *r)
 	if (r->out.len == 0 || r->out_failed)
 		return r->out_failed ? 1 : 0;
 	if (write_all(r->o->out_fd, r->out.s, r->out.len) == -1) {
+		if (errno == EPIPE) {
+			/* The reader is gone (`| head -1`): end as a
+			 * filter does, by SIGPIPE, without a word. */
+			signal(SIGPIPE, SIG_DFL);
+			raise(SIGPIPE);
+		}
 		warn("%s: write", r->method);
 		r->out_failed = true;
 		return 1;

@@ -275,6 +275,13 @@ $SAMPLE_OUT"
 {"type":"partial","content":"two "}'
 }
 
+@test "a reader that goes away ends cc-rpc by SIGPIPE, quietly" {
+	run bash -c "cc-rpc --idle-timeout 20 $PORT session.send sessionId=hp message=stall:6 2>err | head -n 1; echo \${PIPESTATUS[0]}"
+	assert_line --index 0 '{"type":"system","subtype":"init","session_id":"s1","model":"m"}'
+	assert_line --index 1 141
+	assert_equal "$(cat err)" ""
+}
+
 @test "a quoted message round-trips" {
 	run --separate-stderr cc-rpc "$PORT" session.send sessionId=s 'message=msg:say "hi" \ é'
 	assert_success
