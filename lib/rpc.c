@@ -1280,7 +1280,7 @@ complete(const struct rpc_target *t, struct run *r, long skip,
 	long long last_progress = now_ms();
 	long delay = 100;
 	bool skip_after_result = false;
-	bool unreachable = false;
+	bool unreachable = false, hit_deadline = false;
 	char *why = NULL;
 
 	r->terminal = false;
@@ -1291,8 +1291,7 @@ complete(const struct rpc_target *t, struct run *r, long skip,
 		long tmo = 10000;
 
 		if (deadline && now >= deadline) {
-			free(why);
-			why = xstrdup("timeout");
+			hit_deadline = true;
 			break;
 		}
 		if (deadline && deadline - now < tmo)
@@ -1376,7 +1375,18 @@ complete(const struct rpc_target *t, struct run *r, long skip,
 		free(why);
 		return r->error_seen ? 1 : 0;
 	}
-	if (unreachable) {
+	if (hit_deadline) {
+		char *m = xasprintf("Timeout (%lds in total)",
+		    (r->o->total_ms + 999) / 1000);
+
+		warnx("%s: %s", r->method, m);
+		if (r->o->stream)
+			put_synthetic(r, m);
+		free(m);
+		free(why);
+		return 4;
+	}
+	if (unreachable && !idle_cause) {
 		char *m = xasprintf("Connection error: %s", why ? why :
 		    "daemon unreachable");
 

@@ -355,10 +355,20 @@ $SAMPLE_OUT"
 	assert_output '{"type":"error","message":"Stream idle timeout (1s with no events). Session may be stuck."}'
 }
 
+@test "idle timeout and the daemon unreachable past --retry: the idle error, exit 4" {
+	run --separate-stderr cc-rpc --idle-timeout 1 --retry 1 "$PORT" session.send sessionId=sd message=stalldown:2:30
+	assert_equal "$status" 4
+	assert_equal "$(tail -n 1 <<<"$output")" '{"type":"error","message":"Stream idle timeout (1s with no events). Session may be stuck."}'
+}
+
 @test "--timeout (total) ends a stream: exit 4" {
 	run --separate-stderr cc-rpc --timeout 1 "$PORT" session.send sessionId=tt message=stall:2
 	assert_equal "$status" 4
-	assert_equal "$(tail -n 1 <<<"$output" | jq -r .type)" error
+	assert_equal "$(tail -n 1 <<<"$output")" '{"type":"error","message":"Timeout (1s in total)"}'
+	# Also while completing: the total limit covers the reconnects.
+	run --separate-stderr cc-rpc --timeout 2 --retry 30 "$PORT" session.send sessionId=tt2 message=down:2:30
+	assert_equal "$status" 4
+	assert_equal "$(tail -n 1 <<<"$output")" '{"type":"error","message":"Timeout (2s in total)"}'
 }
 
 @test "queued: printed, exit 0; with --follow its own reply follows" {
