@@ -1,9 +1,16 @@
 /* cc-tunnel — make sure a local port forwards to a peer's daemon, print it.
  * See cc-tunnel(1).  The holder lives in lib/tunnel.c, SSH in lib/ssh.c. */
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +20,7 @@
 #include <jansson.h>
 
 #include "config.h"
-#include "daemon.h"
 #include "paths.h"
-#include "remote.h"
-#include "rpc.h"
 #include "table.h"
 #include "tunnel.h"
 #include "util.h"
@@ -110,67 +114,139 @@ print_http(const struct peer *p)
 		printf("https://%s\n", a);
 }
 
+/* health.check on 127.0.0.1:port with a plain HTTP/1.0 POST.  Deliberately
+ * not libcurl: linking it costs several milliseconds on every run, and the
+ * warm path (a holder is up) must stay under 5 ms per process. */
 static bool
-healthy(int port)
+healthy(int port, int timeout_ms)
 {
-	struct rpc_target t;
-	struct rpc_error e = { 0 };
-	json_t *res = NULL;
-	char spec[16], *msg = NULL;
+	static const char req_body[] = "{\"method\":\"health.check\"}";
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct buf req = { 0 }, resp = { 0 };
 	bool ok = false;
+	int fd;
 
-	snprintf(spec, sizeof spec, "%d", port);
-	if (rpc_target_parse(&t, spec, NULL, NULL, &msg) == -1) {
-		free(msg);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return false;
+	struct timeval tv = { .tv_sec = timeout_ms / 1000,
+	    .tv_usec = (timeout_ms % 1000) * 1000 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1)
+		goto out;
+	buf_printf(&req, "POST /rpc HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+	    port, sizeof req_body - 1, req_body);
+	if (write_all(fd, req.s, req.len) == -1)
+		goto out;
+	if (read_fd(fd, 1 << 20, &resp) == -1 && resp.len == 0)
+		goto out;
+	if (resp.len == 0 || !str_starts(resp.s, "HTTP/1.") ||
+	    !strstr(resp.s, " 200"))
+		goto out;
+	char *body = strstr(resp.s, "\r\n\r\n");
+	if (!body)
+		goto out;
+	json_error_t je;
+	json_t *o = json_loads(body + 4, JSON_DISABLE_EOF_CHECK, &je), *r;
+	if (o) {
+		r = json_object_get(o, "result");
+		if (!json_is_object(r))
+			r = o;
+		ok = json_is_true(json_object_get(r, "ok"));
+		json_decref(o);
 	}
-	if (rpc_call(&t, "health.check", NULL, 5000, &res, &e) == RPC_OK) {
-		char *body = json_dumps(res, JSON_COMPACT);
-		ok = body && daemon_parse_health(body, NULL, NULL) == 1;
-		free(body);
-		json_decref(res);
-	}
-	rpc_error_free(&e);
-	rpc_target_free(&t);
+out:
+	close(fd);
+	buf_free(&req);
+	buf_free(&resp);
 	return ok;
 }
 
+/* The program next to this one (bin/cc-deploy beside bin/cc-tunnel), else
+ * the name for a PATH search. */
+static char *
+sibling(const char *name)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			char *p = xasprintf("%s/%s", self, name);
+			if (access(p, X_OK) == 0)
+				return p;
+			free(p);
+		}
+	}
+	return xstrdup(name);
+}
+
 /* The daemon-ensure step: when nothing answers health.check through the
- * tunnel, make the peer's daemon run (lib/daemon.c, shared with cc-deploy)
- * and point the holder at the port it really listens on. */
+ * tunnel, make the peer's daemon run and point the holder at the port it
+ * really listens on.  The logic is daemon_ensure() in lib/daemon.c, shared
+ * with cc-deploy; it runs in a `cc-deploy ensure` child (over this holder's
+ * connection, through lib/remote_ssh.c) so that cc-tunnel itself does not
+ * link libcurl (see healthy()). */
 static int
 ensure_daemon(const struct config *cfg, const struct peer *p, int port)
 {
-	struct remote *r;
-	char *e = NULL;
-	int rport = 0;
+	int pfd[2], st;
+	pid_t pid;
+	struct buf out = { 0 };
+	long long rport;
 
-	if (healthy(port))
+	if (healthy(port, 5000))
 		return 0;
-	if (!(r = remote_open(cfg, p, &e))) {
-		warnx("%s: %s", p->id, e);
-		free(e);
+	if (pipe2(pfd, O_CLOEXEC) == -1)
+		err(EX_ERR, "pipe");
+	char *prog = sibling("cc-deploy");
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		err(EX_ERR, "fork");
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		/* ---- the single daemon_ensure call site ---- */
+		execlp(prog, "cc-deploy", "-c", cfg->path, "ensure", p->id, (char *)NULL);
+		warn("%s", prog);
+		_exit(127);
+	}
+	close(pfd[1]);
+	free(prog);
+	if (read_fd(pfd[0], 4096, &out) == -1)
+		warn("cc-deploy ensure: read");
+	close(pfd[0]);
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		buf_free(&out);
+		/* cc-deploy has said why on stderr */
+		warnx("%s: the daemon on the peer could not be made to answer", p->id);
 		return EX_DAEMON;
 	}
-	/* ---- the single daemon_ensure call site ---- */
-	if (daemon_ensure(cfg, p, r, &rport, &e) == -1) {
-		warnx("%s: daemon: %s", p->id, e);
-		free(e);
-		remote_close(r);
+	if (!out.s || !str_to_ll(str_trim(out.s), 1, 65535, &rport)) {
+		warnx("%s: cc-deploy ensure printed no port", p->id);
+		buf_free(&out);
 		return EX_DAEMON;
 	}
-	remote_close(r);
-	if (tunnel_set_remote_port(p->id, rport, &e) == -1) {
+	buf_free(&out);
+	char *e = NULL;
+	if (tunnel_set_remote_port(p->id, (int)rport, &e) == -1) {
 		warnx("%s", e);
 		free(e);
 		return EX_DAEMON;
 	}
 	for (int i = 0; i < 20; i++) {
-		if (healthy(port))
+		if (healthy(port, 2000))
 			return 0;
 		usleep(250000);
 	}
-	warnx("%s: the daemon on the peer's port %d does not answer health.check",
+	warnx("%s: the daemon on the peer's port %lld does not answer health.check",
 	    p->id, rport);
 	return EX_DAEMON;
 }
