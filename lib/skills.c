@@ -124,6 +124,7 @@ skills_source_load(const struct config *cfg, struct skills_source *src,
 	if (stat(src->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		*errmsg = xasprintf("skills.shared_dir %s: %s", src->dir,
 		    strerror(errno ? errno : ENOTDIR));
+		skills_source_free(src);
 		return 1;
 	}
 	claude_md = pathname_join(src->dir, "CLAUDE.md");

@@ -39,7 +39,8 @@ struct skills_source {
  * visited once, unreadable directories and other file types are skipped.
  * Returns 0; 1 when shared_dir is not a directory (nothing to copy,
  * *errmsg says why: "skills.shared_dir DIR: CAUSE"); -1 with *errmsg when
- * the skills directory cannot be read.  Free with skills_source_free. */
+ * the skills directory cannot be read.  After 0, free src with
+ * skills_source_free; otherwise there is nothing to free. */
 int skills_source_load(const struct config *cfg, struct skills_source *src,
     char **errmsg);
 void skills_source_free(struct skills_source *src);
