@@ -40,8 +40,9 @@ size_t peerstatus_default_peers(const struct config *cfg,
  * answered within timeout_ms is killed and reported offline.  quiet sends
  * the children's stderr to /dev/null.  The calling process must not mind a
  * fork (stdio is flushed first; children use only their own connections
- * and _exit; they are reaped by pid, never waited for as a group).  0, or -1 with
- * *errmsg when a pipe or process cannot be made (no child is left then). */
+ * and _exit; they are reaped by pid, never waited for as a group).  0, or
+ * -1 with *errmsg when a pipe or process cannot be made (no child is left
+ * then). */
 int peerstatus_check_all(const struct config *cfg,
     const struct peer *const *peers, size_t n, int timeout_ms, bool quiet,
     json_t **rows, char **errmsg);
