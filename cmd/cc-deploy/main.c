@@ -314,9 +314,9 @@ cmd_push(const struct config *cfg, const struct peer *p, char **files,
 	char *dir, *e = NULL;
 	int i;
 
+	r = open_or_die(cfg, p);
 	if (transfer_check_files(files, (size_t)nfiles, &e) != 0)
 		errx(EX_FAIL, "%s", e);
-	r = open_or_die(cfg, p);
 	if (transfer_pool_dir(cfg, r, &dir, &e) != 0)
 		die_peer(EX_FAIL, p, e);
 	for (i = 0; i < nfiles; i++) {
