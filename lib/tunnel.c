@@ -147,6 +147,19 @@ remove_state(const char *peer)
 	}
 }
 
+/* Is PEER.pid still this process?  A holder whose state was removed (by a
+ * newer holder, or with the whole directory) has no business running. */
+static bool
+state_is_ours(const char *peer)
+{
+	char *s = read_state(peer, "pid");
+	long long v;
+	bool ours = s && str_to_ll(s, 1, LLONG_MAX, &v) && v == (long long)getpid();
+
+	free(s);
+	return ours;
+}
+
 /* ---------- frames ---------- */
 
 static void
@@ -346,6 +359,7 @@ struct holder {
 	struct ssh_conn *rresult;
 	int rresult_port;
 	atomic_bool rstop;
+	atomic_bool orphan;	/* our state files are gone: exit */
 	unsigned long long served;
 };
 
@@ -490,6 +504,10 @@ reconnect_main(void *arg)
 			usleep(100000);
 		if (atomic_load(&h->rstop))
 			break;
+		if (!state_is_ours(h->p->id)) {
+			atomic_store(&h->orphan, true);
+			break;
+		}
 		enum ssh_fail why;
 		char *err = NULL;
 		struct ssh_conn *c = ssh_connect(h->cfg, h->p, h->timeout_ms, &why, &err);
@@ -1077,6 +1095,8 @@ tunnel_hold(const struct config *cfg, const struct peer *p, int timeout_ms,
 	sigaction(SIGHUP, &sa, NULL);
 
 	atomic_init(&h.rstop, false);
+	atomic_init(&h.orphan, false);
+	long long last_check = now_ms();
 	c = ssh_connect(cfg, p, timeout_ms, &why, &err);
 	if (!c) {
 		hlog("%s: %s", p->id, err);
@@ -1184,7 +1204,7 @@ tunnel_hold(const struct config *cfg, const struct peer *p, int timeout_ms,
 			}
 			pf[k++] = (struct pollfd){ .fd = cn->fd, .events = ev };
 		}
-		int tmo = KEEPALIVE_S * 1000;
+		int tmo = 5000;		/* the state check below */
 		if (h.zombies || h.opening)
 			tmo = 50;	/* libssh2 may hold their replies already */
 		int pr = poll(pf, k, tmo);
@@ -1206,6 +1226,15 @@ tunnel_hold(const struct config *cfg, const struct peer *p, int timeout_ms,
 			char rb[16];
 			while (read(h.rpipe[0], rb, sizeof rb) > 0)
 				;
+		}
+		if (now_ms() - last_check >= 5000) {
+			last_check = now_ms();
+			if (!state_is_ours(p->id))
+				atomic_store(&h.orphan, true);
+		}
+		if (atomic_load(&h.orphan)) {
+			hlog("%s: state files removed, closing", p->id);
+			h.quit = true;
 		}
 		if (h.reconnecting && h.rresult) {
 			pthread_join(h.rthr, NULL);
@@ -1358,7 +1387,9 @@ tunnel_ensure(const struct config *cfg, const struct peer *p, int timeout_ms,
 		if (chdir("/") == -1) {
 			/* not fatal */
 		}
-		_exit(tunnel_hold(cfg, p, timeout_ms, keep));
+		/* exit(), not _exit(): stdio was flushed before the fork, and
+		 * sanitizer builds check the holder for leaks here */
+		exit(tunnel_hold(cfg, p, timeout_ms, keep));
 	}
 	close(pfd[1]);
 	int st;

@@ -51,8 +51,13 @@ setup() {
 }
 
 teardown() {
-	local f
+	local f bad=
 	cc-tunnel --close-all >/dev/null 2>&1 || true
+	sleep 0.1
+	# holders log to their files: a sanitizer report there fails the test
+	for f in "$HOME"/.codecast/tunnels/*.log "$BATS_TEST_TMPDIR"/fg.err; do
+		[ -f "$f" ] && grep -q 'Sanitizer\|runtime error:' "$f" && { cat "$f" >&2; bad=1; }
+	done
 	# a holder that did not answer: stop it by its recorded pid
 	for f in "$HOME"/.codecast/tunnels/*.pid; do
 		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
@@ -62,7 +67,7 @@ teardown() {
 	[ -n "$BLACKHOLE_PID" ] && kill "$BLACKHOLE_PID" 2>/dev/null
 	[ -n "$DAEMON_PID" ] && [ "$DAEMON_PID" != null ] && kill "$DAEMON_PID" 2>/dev/null
 	sshd_stop_all
-	true
+	[ -z "$bad" ] || fail "sanitizer report in a holder log"
 }
 
 peer() {	# id port [extra yaml lines...]
