@@ -1,6 +1,10 @@
 # Fuzz targets: built with clang and libFuzzer (+ ASan, UBSan); `make fuzz`
 # runs each for FUZZ_SECONDS on its corpus in fuzz/corpus/NAME/.  The lib
 # sources a target needs are compiled into it, instrumented.
+#
+# rules.mk files are read before the Makefile's `all:`, so the first target
+# defined in one would become what a bare `make` builds; keep it `all`.
+.DEFAULT_GOAL := all
 FUZZ_CC   ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -D_GNU_SOURCE -DCC_VERSION='"$(VERSION)"' -Ilib
