@@ -153,6 +153,10 @@ static int
 feed_body(struct sse_parser *p, const char *s, size_t n)
 {
 	int err = SSE_OK, r;
+	/* The next CR in the chunk, searched once and again only when passed:
+	 * most streams have none, and then each line costs one memchr. */
+	const char *next_cr = NULL;
+	bool cr_known = false;
 
 	if (p->cr && n > 0) {
 		p->cr = false;
@@ -162,11 +166,17 @@ feed_body(struct sse_parser *p, const char *s, size_t n)
 		}
 	}
 	while (n > 0) {
-		const char *lf = memchr(s, '\n', n);
-		size_t lim = lf ? (size_t)(lf - s) : n;
-		const char *cr = memchr(s, '\r', lim);
-		const char *end = cr ? cr : lf;
+		const char *lf = s[0] == '\n' ? s : memchr(s, '\n', n);
+		const char *cr = NULL, *end;
 		size_t len, adv;
+
+		if (!cr_known || (next_cr && next_cr < s)) {
+			next_cr = memchr(s, '\r', n);
+			cr_known = true;
+		}
+		if (next_cr && (lf == NULL || next_cr < lf))
+			cr = next_cr;
+		end = cr ? cr : lf;
 
 		if (end == NULL) {
 			/* No line end in what is left: keep it for later. */
