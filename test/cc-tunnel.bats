@@ -29,6 +29,7 @@ class H(http.server.BaseHTTPRequestHandler):
         chunk = b"x" * 65536
         while n > 0:
             k = min(n, len(chunk)); self.wfile.write(chunk[:k]); n -= k
+http.server.ThreadingHTTPServer.request_queue_size = 256
 s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 with open(sys.argv[1], "w") as f: f.write(str(s.server_address[1]))
 s.serve_forever()
@@ -82,7 +83,7 @@ write_config() {	# peer blocks on stdin
 }
 
 rpc_via() {	# port -> the stub's answer to health.check
-	curl -sf --max-time 5 -H 'Content-Type: application/json' \
+	curl -sf --max-time 20 -H 'Content-Type: application/json' \
 		-d '{"method":"health.check"}' "http://127.0.0.1:$1/rpc"
 }
 
