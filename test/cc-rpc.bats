@@ -276,8 +276,9 @@ $SAMPLE_OUT"
 }
 
 @test "a reader that goes away ends cc-rpc by SIGPIPE, quietly" {
-	run bash -c "cc-rpc --idle-timeout 20 $PORT session.send sessionId=hp message=stall:6 2>err | head -n 1; echo \${PIPESTATUS[0]}"
-	assert_line --index 0 '{"type":"system","subtype":"init","session_id":"s1","model":"m"}'
+	# The sample one byte at a time: events keep coming after head exits.
+	run bash -c "cc-rpc $PORT session.send sessionId=hp message=bytes 2>err | head -n 1; echo \${PIPESTATUS[0]}"
+	assert_line --index 0 '{"type":"system","subtype":"init"}'
 	assert_line --index 1 141
 	assert_equal "$(cat err)" ""
 }
