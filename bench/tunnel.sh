@@ -109,9 +109,10 @@ rate() {	# port -> bytes/s (best of 3)
 echo "== 1. $MB MB through the tunnel (best of 3)"
 t_rate=$(rate "$TPORT")
 o_rate=$(rate "$OPORT")
-printf '%-22s %10.1f MB/s\n' "cc-tunnel" "$(echo "$t_rate / 1000000" | bc -l)"
-printf '%-22s %10.1f MB/s\n' "ssh -N -L" "$(echo "$o_rate / 1000000" | bc -l)"
-printf '%-22s %10.0f %%   (target >= 80 %%)\n' "ratio" "$(echo "100 * $t_rate / $o_rate" | bc -l)"
+awk -v t="$t_rate" -v o="$o_rate" 'BEGIN {
+	printf "%-22s %10.1f MB/s\n", "cc-tunnel", t / 1e6
+	printf "%-22s %10.1f MB/s\n", "ssh -N -L", o / 1e6
+	printf "%-22s %10.0f %%   (target >= 80 %%)\n", "ratio", 100 * t / o }'
 
 echo "== 2. 100 concurrent short requests (wall time, best of 3)"
 cat >"$work/conc.py" <<'EOF'
