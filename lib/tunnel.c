@@ -1159,9 +1159,18 @@ tunnel_hold(const struct config *cfg, const struct peer *p, int timeout_ms,
 				start_reconnect(&h);
 			}
 		} else {
-			for (struct conn *cn = h.conns; cn; cn = cn->next)
-				if (!cn->dead && cn->kind == CONN_CTL)
-					step_ctl(&h, cn, &progress);
+			for (struct conn *cn = h.conns; cn; cn = cn->next) {
+				if (cn->dead || cn->kind != CONN_CTL)
+					continue;
+				step_ctl(&h, cn, &progress);
+				/* no connection to run it on: say so now rather
+				 * than leave the caller waiting for the peer */
+				if (cn->phase == 1) {
+					cn->want_open = false;
+					ctl_fail(cn, "the connection to the peer is down; "
+					    "reconnecting");
+				}
+			}
 		}
 		reap(&h);
 		if (progress)

@@ -457,3 +457,32 @@ EOF
 	# deploy and start went over the holder's one connection
 	[ "$(sshd_connections a)" -eq 1 ]
 }
+
+@test "peer down: exec fails at once; when sshd is back the holder reconnects on the same port" {
+	sshd_start a
+	stub_daemon
+	peer a "$SSHD_PORT_a" "ssh_user: root" "ssh_key: $SSHD_CLIENT_KEY" | write_config
+	port=$(cc-tunnel a)
+	sshd_stop a
+	sleep 0.5
+	start=$(date +%s)
+	run cc-tunnel exec a -- true
+	assert_equal "$status" 255
+	assert_output --partial "reconnecting"
+	[ $(($(date +%s) - start)) -le 3 ]
+	run cc-tunnel --list
+	assert_output --partial '"alive":true'
+	# the same sshd config (same port) comes back
+	/usr/sbin/sshd -D -f "$SSHD_DIR/a/sshd_config" -E "$SSHD_DIR/a/sshd.log" &
+	echo $! >"$SSHD_DIR/a/pid"
+	ok=
+	for _ in $(seq 80); do
+		if rpc_via "$port" >/dev/null 2>&1; then ok=1; break; fi
+		sleep 0.25
+	done
+	[ -n "$ok" ] || { cat "$HOME/.codecast/tunnels/a.log"; fail "no answer after sshd came back"; }
+	run cc-tunnel exec a -- echo back
+	assert_success
+	assert_output back
+	grep -q "reconnect failed" "$HOME/.codecast/tunnels/a.log"
+}
