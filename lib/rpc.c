@@ -185,6 +185,7 @@ rpc_target_free(struct rpc_target *t)
 		free(t->token);
 	}
 	free(t->fingerprint);
+	free(t->cacert);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -289,11 +290,19 @@ cert_matches(X509 *cert, const unsigned char *want)
 	return ok;
 }
 
+/* What the handshake checks against, and what it found. */
+struct pin {
+	unsigned char want[32];
+	bool mismatch;
+	char got[65];		/* the DER SHA-256 seen, hex, on mismatch */
+};
+
 static int
 verify_pinned(int preverify, X509_STORE_CTX *sc)
 {
 	SSL *ssl;
-	const unsigned char *want;
+	struct pin *pin;
+	X509 *cert;
 
 	(void)preverify;
 	/* Only the server's own certificate is judged: the pin replaces the
@@ -304,10 +313,21 @@ verify_pinned(int preverify, X509_STORE_CTX *sc)
 	    SSL_get_ex_data_X509_STORE_CTX_idx());
 	if (ssl == NULL)
 		return 0;
-	want = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), fp_index);
-	if (want == NULL || !cert_matches(X509_STORE_CTX_get_current_cert(sc),
-	    want))
+	pin = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), fp_index);
+	cert = X509_STORE_CTX_get_current_cert(sc);
+	if (pin == NULL || cert == NULL)
 		return 0;
+	if (!cert_matches(cert, pin->want)) {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int n = 0;
+
+		pin->mismatch = true;
+		if (X509_digest(cert, EVP_sha256(), md, &n) == 1 && n == 32)
+			for (unsigned i = 0; i < 32; i++)
+				snprintf(pin->got + 2 * i, 3, "%02x", md[i]);
+		X509_STORE_CTX_set_error(sc, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
 	X509_STORE_CTX_set_error(sc, X509_V_OK);
 	return 1;
 }
@@ -511,7 +531,7 @@ rpc_stream(const struct rpc_target *t, const char *method, json_t *params,
 	struct curl_slist *hdr = NULL;
 	json_t *req;
 	char *body, *auth = NULL;
-	unsigned char pin[32];
+	struct pin pin;
 	CURLcode cc;
 	enum rpc_status st = RPC_OK;
 
@@ -521,6 +541,7 @@ rpc_stream(const struct rpc_target *t, const char *method, json_t *params,
 	if (err)
 		memset(err, 0, sizeof(*err));
 	memset(&x, 0, sizeof(x));
+	memset(&pin, 0, sizeof(pin));
 	x.o = o;
 
 	req = json_pack("{s:s}", "method", method);
@@ -568,9 +589,11 @@ rpc_stream(const struct rpc_target *t, const char *method, json_t *params,
 		curl_easy_setopt(x.h, CURLOPT_XFERINFOFUNCTION, on_progress);
 		curl_easy_setopt(x.h, CURLOPT_XFERINFODATA, &x);
 	}
+	if (t->cacert)
+		curl_easy_setopt(x.h, CURLOPT_CAINFO, t->cacert);
 	if (t->fingerprint) {
 		for (int i = 0; i < 32; i++)
-			pin[i] = (unsigned char)(hexval(t->fingerprint[7 + 2 * i]) << 4 |
+			pin.want[i] = (unsigned char)(hexval(t->fingerprint[7 + 2 * i]) << 4 |
 			    hexval(t->fingerprint[8 + 2 * i]));
 		curl_easy_setopt(x.h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(x.h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -578,7 +601,7 @@ rpc_stream(const struct rpc_target *t, const char *method, json_t *params,
 		if (curl_easy_setopt(x.h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_pin) !=
 		    CURLE_OK)
 			errx(1, "libcurl lacks CURLOPT_SSL_CTX_FUNCTION");
-		curl_easy_setopt(x.h, CURLOPT_SSL_CTX_DATA, pin);
+		curl_easy_setopt(x.h, CURLOPT_SSL_CTX_DATA, &pin);
 	}
 
 	x.last = now_ms();
@@ -598,6 +621,11 @@ rpc_stream(const struct rpc_target *t, const char *method, json_t *params,
 			st = parse_reply(x.body.s ? x.body.s : "", x.body.len,
 			    result, err);
 		}
+	} else if (pin.mismatch) {
+		st = RPC_ERR_TRANSPORT;
+		set_error(err, st, -1, xasprintf("TLS certificate sha256:%s does "
+		    "not match the pinned %s", pin.got[0] ? pin.got : "?",
+		    t->fingerprint));
 	} else if (x.stopped) {
 		st = RPC_ERR_ABORTED;
 		set_error(err, st, -1, xstrdup("stopped"));

@@ -37,6 +37,8 @@ struct rpc_target {
 	char *url;		/* full endpoint, e.g. http://127.0.0.1:9100/rpc */
 	char *token;		/* bearer token or NULL */
 	char *fingerprint;	/* "sha256:HEX" pin for https, or NULL */
+	char *cacert;		/* CA file for https instead of the system's,
+				 * or NULL; set it after rpc_target_parse */
 };
 
 /* Parse what cc-tunnel prints: a port ("9100" → http://127.0.0.1:9100),

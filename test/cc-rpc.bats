@@ -28,6 +28,15 @@ setup_file() {
 		-nodes -keyout "$d/key.pem" -out "$d/cert.pem" -days 2 \
 		-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null
 	start_server tls --tls "$d/cert.pem" "$d/key.pem"
+	# A CA and a certificate it signed for DNS:localhost only.
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 2 -subj /CN=test-ca 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$d/srv.key" -out "$d/srv.csr" -subj /CN=localhost 2>/dev/null
+	printf 'subjectAltName=DNS:localhost\n' >"$d/srv.ext"
+	openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+		-CAcreateserial -out "$d/srv.pem" -days 2 -extfile "$d/srv.ext" 2>/dev/null
+	start_server catls --tls "$d/srv.pem" "$d/srv.key"
 	# cc-daemon with the mock CLI as `claude`.
 	mkdir -p "$d/dhome" "$d/dbin" "$d/proj"
 	ln -s "$CODECAST_TOP/test/fakes/mock-claude" "$d/dbin/claude"
@@ -39,7 +48,7 @@ setup_file() {
 
 teardown_file() {
 	local p
-	for p in plain auth tls daemon; do
+	for p in plain auth tls catls daemon; do
 		[ -f "$BATS_FILE_TMPDIR/$p.pid" ] && kill "$(cat "$BATS_FILE_TMPDIR/$p.pid")" 2>/dev/null
 	done
 	return 0
@@ -50,6 +59,7 @@ setup() {
 	PORT=$(cat "$BATS_FILE_TMPDIR/plain.port")
 	APORT=$(cat "$BATS_FILE_TMPDIR/auth.port")
 	TPORT=$(cat "$BATS_FILE_TMPDIR/tls.port")
+	CPORT=$(cat "$BATS_FILE_TMPDIR/catls.port")
 	DPORT=$(cat "$BATS_FILE_TMPDIR/daemon.port")
 }
 
@@ -422,9 +432,29 @@ $SAMPLE_OUT"
 	assert_success
 	assert_output "$SAMPLE_OUT"
 	wrong=$(printf '%064d' 0)
-	run --separate-stderr cc-rpc --fingerprint "sha256:$wrong" "https://127.0.0.1:$TPORT" health.check
+	before=$(cc-rpc --fingerprint "sha256:$der" "https://127.0.0.1:$TPORT" stats | jq .requests)
+	run --separate-stderr cc-rpc --token s3cret --fingerprint "sha256:$wrong" "https://127.0.0.1:$TPORT" health.check
 	assert_equal "$status" 3
 	assert_output ""
+	assert_equal "$stderr" "cc-rpc: health.check: TLS certificate sha256:$der does not match the pinned sha256:$wrong"
+	# The handshake failed: no request (and no token) reached the server.
+	after=$(cc-rpc --fingerprint "sha256:$der" "https://127.0.0.1:$TPORT" stats | jq .requests)
+	assert_equal "$after" $((before + 1))
+}
+
+@test "https: --cacert verifies the chain and the host name" {
+	ca=$BATS_FILE_TMPDIR/ca.pem
+	run --separate-stderr cc-rpc --cacert "$ca" "https://localhost:$CPORT" health.check
+	assert_success
+	assert_output '{"ok":true,"sessions":0,"version":"test"}'
+	# Signed by the CA, but not for this name.
+	run --separate-stderr cc-rpc --cacert "$ca" "https://127.0.0.1:$CPORT" health.check
+	assert_equal "$status" 3
+	# Without the CA: not trusted.
+	run --separate-stderr cc-rpc "https://localhost:$CPORT" health.check
+	assert_equal "$status" 3
+	run --separate-stderr cc-rpc --cacert /nonexistent "https://localhost:$CPORT" health.check
+	assert_equal "$status" 2
 }
 
 @test "--peer takes the token and tls_fingerprint from the config" {

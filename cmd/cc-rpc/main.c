@@ -40,6 +40,7 @@ usage(FILE *f)
 "  --token T           send Authorization: Bearer T (default $CODECAST_TOKEN)\n"
 "  --token-file FILE   read the token from FILE\n"
 "  --fingerprint sha256:HEX  pin the https server certificate's SHA-256\n"
+"  --cacert FILE       verify https against the CAs in FILE\n"
 "  --peer ID [-c CONFIG]  take the token and tls_fingerprint of that peer\n"
 "                      from the config (when not given as options)\n"
 "  --timeout SECS      total time limit (default 30; none for session.send)\n"
@@ -148,7 +149,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_TOKEN = 256, O_TOKENFILE, O_FP, O_TIMEOUT, O_IDLE, O_RETRY,
-	    O_FOLLOW, O_PINGS, O_MAXEV, O_PEER };
+	    O_FOLLOW, O_PINGS, O_MAXEV, O_PEER, O_CACERT };
 	static const struct option opts[] = {
 		{ "token", required_argument, NULL, O_TOKEN },
 		{ "token-file", required_argument, NULL, O_TOKENFILE },
@@ -160,6 +161,7 @@ main(int argc, char **argv)
 		{ "pings", no_argument, NULL, O_PINGS },
 		{ "max-event", required_argument, NULL, O_MAXEV },
 		{ "peer", required_argument, NULL, O_PEER },
+		{ "cacert", required_argument, NULL, O_CACERT },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -168,7 +170,7 @@ main(int argc, char **argv)
 	struct rpc_run_opts o = { 0 };
 	struct rpc_target t;
 	char *token = NULL, *fp = NULL, *emsg;
-	const char *peer_id = NULL, *config_file = NULL;
+	const char *peer_id = NULL, *config_file = NULL, *cacert = NULL;
 	const char *method;
 	long total = -1;
 	json_t *params, *sid;
@@ -204,6 +206,9 @@ main(int argc, char **argv)
 			break;
 		case O_PEER:
 			peer_id = optarg;
+			break;
+		case O_CACERT:
+			cacert = optarg;
 			break;
 		case 'c':
 			config_file = optarg;
@@ -269,6 +274,11 @@ main(int argc, char **argv)
 		token = xstrdup(getenv("CODECAST_TOKEN"));
 	if (rpc_target_parse(&t, argv[0], token, fp, &emsg) == -1)
 		errx(EX_USAGE_, "%s", emsg);
+	if (cacert) {
+		if (access(cacert, R_OK) == -1)
+			err(EX_USAGE_, "--cacert: %s", cacert);
+		t.cacert = xstrdup(cacert);
+	}
 	if (token) {
 		explicit_bzero(token, strlen(token));
 		free(token);
