@@ -8,6 +8,7 @@
 #   make deps       apt-get install what the build and the tests need
 #   make bench      run every benchmark in bench/
 #   make fuzz       run every fuzz target for FUZZ_SECONDS each
+#   make demo       the main job end to end on a local peer (examples/demo.sh)
 
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
@@ -52,6 +53,8 @@ UNIT_BINS := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 
 MAN_PAGES := $(sort $(wildcard man/*.[1-8]))
 
+.DEFAULT_GOAL := all
+
 # Extra targets contributed by commands, fuzzers and benchmarks.
 STATIC_BINS :=
 FUZZ_TARGETS :=
@@ -59,7 +62,7 @@ TEST_PROGS :=
 -include $(wildcard cmd/*/rules.mk) $(wildcard fuzz/rules.mk) $(wildcard test/rules.mk)
 
 .SECONDARY:
-.PHONY: all check test static install uninstall deps clean bench fuzz
+.PHONY: all check test static install uninstall deps clean bench fuzz demo
 all: $(BINS) $(TEST_PROGS)
 
 # Rebuild everything when the flags change (e.g. SANITIZE=1 after a plain build).
@@ -120,6 +123,11 @@ deps:
 		echo "installing:" $$missing; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "deps: all present"; fi
+
+# The main job end to end on this machine (README): a local peer, cc-daemon
+# and the mock CLI, one message streamed back.
+demo: all
+	@CC_BIN='$(abspath $(BIN))' bash examples/demo.sh
 
 bench: all
 	@for b in bench/*.sh; do echo "== $$b"; bash $$b || exit 1; done

@@ -102,6 +102,9 @@ local_exec(const char *cmd, const void *in, size_t inlen, struct buf *out,
 		    dup2(perr[1], 2) == -1)
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
+		/* Nothing else of ours leaks into the command (or a daemon it
+		 * starts, which would hold our callers' pipes open). */
+		close_range(3, ~0U, 0);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}

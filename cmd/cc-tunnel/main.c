@@ -194,15 +194,13 @@ sibling(const char *name)
  * connection, through lib/remote_ssh.c) so that cc-tunnel itself does not
  * link libcurl (see healthy()). */
 static int
-ensure_daemon(const struct config *cfg, const struct peer *p, int port)
+deploy_ensure(const struct config *cfg, const struct peer *p, long long *portp)
 {
 	int pfd[2], st;
 	pid_t pid;
 	struct buf out = { 0 };
 	long long rport;
 
-	if (healthy(port, 5000))
-		return 0;
 	if (pipe2(pfd, O_CLOEXEC) == -1)
 		err(EX_ERR, "pipe");
 	char *prog = sibling("cc-deploy");
@@ -235,6 +233,20 @@ ensure_daemon(const struct config *cfg, const struct peer *p, int port)
 		return EX_DAEMON;
 	}
 	buf_free(&out);
+	*portp = rport;
+	return 0;
+}
+
+static int
+ensure_daemon(const struct config *cfg, const struct peer *p, int port)
+{
+	long long rport;
+	int rc;
+
+	if (healthy(port, 5000))
+		return 0;
+	if ((rc = deploy_ensure(cfg, p, &rport)) != 0)
+		return rc;
 	char *e = NULL;
 	if (tunnel_set_remote_port(p->id, (int)rport, &e) == -1) {
 		warnx("%s", e);
@@ -262,9 +274,17 @@ cmd_ensure(const struct config *cfg, const char *id, int timeout_ms,
 	char *e = NULL;
 
 	switch (p->transport) {
-	case TRANSPORT_LOCAL:
-		printf("%d\n", local_daemon_port(p));
+	case TRANSPORT_LOCAL: {
+		/* No tunnel: the daemon's own port, made to answer first. */
+		long long lport = local_daemon_port(p);
+		if (!no_ensure && !healthy((int)lport, 2000)) {
+			int rc = deploy_ensure(cfg, p, &lport);
+			if (rc)
+				return rc;
+		}
+		printf("%lld\n", lport);
 		return EX_OK_;
+	}
 	case TRANSPORT_HTTP:
 		print_http(p);
 		return EX_OK_;
