@@ -830,6 +830,16 @@ config_peer_password(const struct peer *p, char **errmsg)
 	return str_trim(s);
 }
 
+char *
+config_peer_url(const struct peer *p)
+{
+	if (p->address == NULL || *p->address == '\0')
+		return NULL;
+	if (str_starts(p->address, "https://") || str_starts(p->address, "http://"))
+		return xstrdup(p->address);
+	return xasprintf("https://%s", p->address);
+}
+
 const char *
 transport_name(enum transport t)
 {

@@ -127,6 +127,11 @@ struct json_t *config_to_json(const struct config *c, bool secrets);
 struct json_t *config_peer_to_json(const struct config *c, const struct peer *p,
     bool secrets);
 
+/* An http peer's base URL: its address, with https:// put in front unless
+ * it already names a scheme (upstream doubled it).  malloc'd; NULL when the
+ * peer has no address. */
+char *config_peer_url(const struct peer *p);
+
 const char *transport_name(enum transport t);
 const char *host_key_check_name(enum host_key_check h);
 

@@ -73,8 +73,9 @@ check_http(const struct peer *p, int timeout_ms)
 	long pid = 0;
 	int ok = 0, ms = timeout_ms > 1000 ? timeout_ms - 500 : timeout_ms;
 
-	if (p->address && rpc_target_parse(&t, p->address, p->token,
-	    p->tls_fingerprint, &e) == 0) {
+	char *url = config_peer_url(p);
+
+	if (url && rpc_target_parse(&t, url, p->token, p->tls_fingerprint, &e) == 0) {
 		if (rpc_call(&t, "health.check", NULL, ms, &res, &re) == RPC_OK) {
 			json_t *wrap = json_pack("{s:O}", "result", res);
 			char *body = json_dumps(wrap, JSON_COMPACT);
@@ -88,6 +89,7 @@ check_http(const struct peer *p, int timeout_ms)
 		rpc_target_free(&t);
 	}
 	free(e);
+	free(url);
 	row = peerstatus_row(p, ok ? "online" : "offline",
 	    ok ? "running" : "unknown", 0, version);
 	free(version);

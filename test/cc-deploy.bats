@@ -601,7 +601,7 @@ EOF2
 	DAEMON_PIDS+=($!)
 	for _ in $(seq 50); do [ -s "$BATS_TEST_TMPDIR/h.port" ] && break; sleep 0.1; done
 	hp=$(cat "$BATS_TEST_TMPDIR/h.port")
-	sed -i "s/^peers:\$/peers:\n  web:\n    transport: http\n    address: \"127.0.0.1:$hp\"\n  webdown:\n    transport: http\n    address: \"127.0.0.1:1\"/" "$CFG"
+	sed -i "s|^peers:\$|peers:\n  web:\n    transport: http\n    address: \"http://127.0.0.1:$hp\"\n  webdown:\n    transport: http\n    address: \"127.0.0.1:1\"|" "$CFG"
 	run cc-deploy status web webdown
 	assert_failure 1
 	assert_equal "$(jq -r 'select(.peer=="web").status' <<<"$output")" online

@@ -104,14 +104,12 @@ local_daemon_port(const struct peer *p)
 static void
 print_http(const struct peer *p)
 {
-	const char *a = p->address;
+	char *url = config_peer_url(p);
 
-	if (!a || !*a)
+	if (url == NULL)
 		errx(EX_ERR, "%s: transport http needs an address", p->id);
-	if (str_starts(a, "https://") || str_starts(a, "http://"))
-		printf("%s\n", a);
-	else
-		printf("https://%s\n", a);
+	printf("%s\n", url);
+	free(url);
 }
 
 /* health.check on 127.0.0.1:port with a plain HTTP/1.0 POST.  Deliberately

@@ -129,13 +129,13 @@ main(void)
 	    "    default_paths: [\"/w\", \"/v\"]\n"
 	    "  web:\n"
 	    "    transport: http\n"
-	    "    address: \"127.0.0.1:%d\"\n"
+	    "    address: \"http://127.0.0.1:%d\"\n"
 	    "  webdown:\n"
 	    "    transport: http\n"
 	    "    address: \"127.0.0.1:1\"\n"
 	    "  webhang:\n"
 	    "    transport: http\n"
-	    "    address: \"127.0.0.1:%d\"\n"
+	    "    address: \"http://127.0.0.1:%d\"\n"
 	    "  jumpbox:\n"
 	    "    ssh_host: 127.0.0.1\n"
 	    "    ssh_port: 1\n"
@@ -172,7 +172,7 @@ main(void)
 	row = peerstatus_row(config_peer(cfg, "web"), "online", "running", 38211,
 	    "1.2.3");
 	{
-		char *want = xasprintf("127.0.0.1:%d", okport);
+		char *want = xasprintf("http://127.0.0.1:%d", okport);
 		is_str(field(row, "host"), want, "row: an http peer's host is "
 		    "its address");
 		free(want);
