@@ -31,24 +31,6 @@ daemon_info_free(struct daemon_info *d)
 	memset(d, 0, sizeof(*d));
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* The first line of s, trimmed, for one-line messages (malloc'd). */
 static char *
 first_line(const char *s)
@@ -732,7 +714,7 @@ start_and_wait(const struct config *cfg, const struct peer *p,
 
 	if (launch(cfg, p, r, binary, &pid, err) != 0)
 		return -1;
-	deadline = now_ms() + START_TIMEOUT_MS;
+	deadline = monotonic_ms() + START_TIMEOUT_MS;
 	for (;;) {
 		sleep_ms(delay);
 		if (daemon_find(cfg, p, r, &d, err) != 0)
@@ -768,7 +750,7 @@ start_and_wait(const struct config *cfg, const struct peer *p,
 			free(e);
 			cmd.len = 0;
 		}
-		if (now_ms() >= deadline)
+		if (monotonic_ms() >= deadline)
 			break;
 		delay = delay * 2 > POLL_MAX_MS ? POLL_MAX_MS : delay * 2;
 	}

@@ -16,15 +16,6 @@
 #include "rpc.h"
 #include "util.h"
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static json_t *
 strlist_json(const struct strlist *l)
 {
@@ -192,7 +183,7 @@ collect(struct job *jobs, size_t n, long long deadline, char **errmsg)
 				pf[np].revents = 0;
 				map[np++] = i;
 			}
-		wait = deadline - mono_ms();
+		wait = deadline - monotonic_ms();
 		if (np == 0 || wait <= 0)
 			break;
 		if (poll(pf, np, (int)wait) < 0 && errno != EINTR) {
@@ -283,7 +274,7 @@ peerstatus_check_all(const struct config *cfg,
 		jobs[i].fd = pfd[0];
 	}
 	if (rc == 0)
-		rc = collect(jobs, n, mono_ms() + timeout_ms, errmsg);
+		rc = collect(jobs, n, monotonic_ms() + timeout_ms, errmsg);
 	reap(jobs, n, rc != 0);
 	for (i = 0; i < n && rc == 0; i++) {
 		json_error_t je;

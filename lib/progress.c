@@ -9,15 +9,6 @@
 #define PROGRESS_NAME	30	/* most bytes of the name shown */
 #define PROGRESS_MS	100	/* least time between two draws */
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 progress_bytes(char *s, size_t n, unsigned long long v)
 {
@@ -78,7 +69,7 @@ progress_update(void *arg, unsigned long long done, unsigned long long total)
 {
 	struct progress *pg = arg;
 	struct buf line = {0};
-	long long now = mono_ms();
+	long long now = monotonic_ms();
 
 	if (now - pg->last_ms < PROGRESS_MS && done != total)
 		return;

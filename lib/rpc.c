@@ -32,24 +32,6 @@
 
 /* ---------------------------------------------------------------- time */
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* -------------------------------------------------------------- target */
 
 static bool
@@ -400,7 +382,7 @@ on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb;
 	int r;
 
-	x->last = now_ms();
+	x->last = monotonic_ms();
 	if (x->mode == M_UNKNOWN)
 		decide_mode(x);
 	switch (x->mode) {
@@ -448,7 +430,7 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	struct xfer *x = arg;
 
 	(void)dt, (void)dn, (void)ut, (void)un;
-	if (x->o->idle_ms > 0 && now_ms() - x->last >= x->o->idle_ms) {
+	if (x->o->idle_ms > 0 && monotonic_ms() - x->last >= x->o->idle_ms) {
 		x->idle = true;
 		return 1;
 	}
@@ -604,7 +586,7 @@ rpc_stream(const struct rpc_target *t, const char *method, json_t *params,
 		curl_easy_setopt(x.h, CURLOPT_SSL_CTX_DATA, &pin);
 	}
 
-	x.last = now_ms();
+	x.last = monotonic_ms();
 	cc = curl_easy_perform(x.h);
 	if (x.mode == M_UNKNOWN && cc == CURLE_OK)
 		decide_mode(&x);
@@ -1305,7 +1287,7 @@ static int
 complete(const struct rpc_target *t, struct run *r, long skip,
     long budget_ms, long long deadline, bool idle_cause)
 {
-	long long last_progress = now_ms();
+	long long last_progress = monotonic_ms();
 	long delay = 100;
 	bool skip_after_result = false;
 	bool unreachable = false, hit_deadline = false;
@@ -1315,7 +1297,7 @@ complete(const struct rpc_target *t, struct run *r, long skip,
 	while (!r->terminal) {
 		struct rpc_error e;
 		json_t *evs;
-		long long now = now_ms();
+		long long now = monotonic_ms();
 		long tmo = 10000;
 
 		if (deadline && now >= deadline) {
@@ -1344,7 +1326,7 @@ complete(const struct rpc_target *t, struct run *r, long skip,
 
 			unreachable = false;
 			if (json_array_size(evs) > 0) {
-				last_progress = now_ms();
+				last_progress = monotonic_ms();
 				delay = 100;
 			}
 			json_array_foreach(evs, i, v) {
@@ -1394,7 +1376,7 @@ complete(const struct rpc_target *t, struct run *r, long skip,
 		}
 		if (r->terminal)
 			break;
-		if (now_ms() - last_progress >= budget_ms)
+		if (monotonic_ms() - last_progress >= budget_ms)
 			break;
 		sleep_ms(delay);
 		delay = delay * 2 > 1000 ? 1000 : delay * 2;
@@ -1466,7 +1448,7 @@ rpc_run(const struct rpc_target *t, const char *method, json_t *params,
 	struct rpc_error e;
 	json_t *res = NULL;
 	enum rpc_status st;
-	long long start = now_ms(), deadline = 0;
+	long long start = monotonic_ms(), deadline = 0;
 	int rc;
 
 	memset(&r, 0, sizeof(r));

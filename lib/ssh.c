@@ -60,15 +60,6 @@ ssh_global_init(void)
 	pthread_once(&init_once, do_init);
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* libssh2 keeps at most one partly sent packet and, in non-blocking mode,
  * completes it on behalf of whichever call comes next — which then believes
  * its own packet went out.  Sending everything before returning (bounded by
@@ -78,7 +69,7 @@ static LIBSSH2_SEND_FUNC(send_all)
 {
 	const char *p = buffer;
 	size_t off = 0;
-	long long deadline = now_ms() + SEND_STALL_MS;
+	long long deadline = monotonic_ms() + SEND_STALL_MS;
 
 	(void)abstract;
 	while (off < length) {
@@ -90,7 +81,7 @@ static LIBSSH2_SEND_FUNC(send_all)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			long long left = deadline - now_ms();
+			long long left = deadline - monotonic_ms();
 			struct pollfd pfd = { .fd = socket, .events = POLLOUT };
 			if (left <= 0)
 				return off ? (ssize_t)off : -ETIMEDOUT;
@@ -131,7 +122,7 @@ tcp_connect(const char *host, int port, int timeout_ms, enum ssh_fail *why,
 	struct addrinfo *res, *ai;
 	char portstr[16];
 	int rc, fd = -1, lasterr = 0;
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = monotonic_ms() + timeout_ms;
 
 	snprintf(portstr, sizeof portstr, "%d", port);
 	if ((rc = getaddrinfo(host, portstr, &hints, &res)) != 0) {
@@ -150,7 +141,7 @@ tcp_connect(const char *host, int port, int timeout_ms, enum ssh_fail *why,
 			break;
 		if (errno == EINPROGRESS) {
 			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-			long long left = deadline - now_ms();
+			long long left = deadline - monotonic_ms();
 			int soerr = 0;
 			socklen_t sl = sizeof soerr;
 			do {
@@ -169,7 +160,7 @@ tcp_connect(const char *host, int port, int timeout_ms, enum ssh_fail *why,
 		}
 		close(fd);
 		fd = -1;
-		if (now_ms() >= deadline)
+		if (monotonic_ms() >= deadline)
 			break;
 	}
 	freeaddrinfo(res);
@@ -801,7 +792,7 @@ ssh_run_capture(LIBSSH2_SESSION *s, int sock, const char *cmd, size_t max,
 	struct buf b = { 0 };
 	char tmp[4096];
 	long timeout = libssh2_session_get_timeout(s);
-	long long deadline = now_ms() + (timeout > 0 ? timeout : 10000);
+	long long deadline = monotonic_ms() + (timeout > 0 ? timeout : 10000);
 	int rc = -1;
 
 	*out = NULL;
@@ -841,7 +832,7 @@ ssh_run_capture(LIBSSH2_SESSION *s, int sock, const char *cmd, size_t max,
 		}
 		if (libssh2_channel_eof(ch))
 			break;
-		long long left = deadline - now_ms();
+		long long left = deadline - monotonic_ms();
 		if (left <= 0) {
 			*errmsg = xstrdup("read: timed out");
 			goto out;

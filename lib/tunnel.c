@@ -37,15 +37,6 @@
 
 /* ---------- small helpers ---------- */
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 tunnel_state_free(struct tunnel_state *st)
 {
@@ -231,7 +222,7 @@ ctl_request(const char *peer, int type, const char *payload, int timeout_ms,
     int *rtype, char **reply)
 {
 	struct buf out = { 0 }, in = { 0 };
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = monotonic_ms() + timeout_ms;
 	int fd, rc = -1;
 
 	if ((fd = ctl_connect(peer)) == -1)
@@ -253,7 +244,7 @@ ctl_request(const char *peer, int type, const char *payload, int timeout_ms,
 			goto done;
 		}
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = deadline - monotonic_ms();
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 			goto done;
 		char tmp[512];
@@ -499,8 +490,8 @@ reconnect_main(void *arg)
 	int delay = 0;
 
 	for (;;) {
-		long long until = now_ms() + (long long)delay * 1000;
-		while (now_ms() < until && !atomic_load(&h->rstop))
+		long long until = monotonic_ms() + (long long)delay * 1000;
+		while (monotonic_ms() < until && !atomic_load(&h->rstop))
 			usleep(100000);
 		if (atomic_load(&h->rstop))
 			break;
@@ -1096,7 +1087,7 @@ tunnel_hold(const struct config *cfg, const struct peer *p, int timeout_ms,
 
 	atomic_init(&h.rstop, false);
 	atomic_init(&h.orphan, false);
-	long long last_check = now_ms();
+	long long last_check = monotonic_ms();
 	c = ssh_connect(cfg, p, timeout_ms, &why, &err);
 	if (!c) {
 		hlog("%s: %s", p->id, err);
@@ -1236,8 +1227,8 @@ tunnel_hold(const struct config *cfg, const struct peer *p, int timeout_ms,
 			while (read(h.rpipe[0], rb, sizeof rb) > 0)
 				;
 		}
-		if (now_ms() - last_check >= 5000) {
-			last_check = now_ms();
+		if (monotonic_ms() - last_check >= 5000) {
+			last_check = monotonic_ms();
 			if (!state_is_ours(p->id))
 				atomic_store(&h.orphan, true);
 		}
@@ -1303,7 +1294,7 @@ lock_peer(const char *peer, int timeout_ms)
 {
 	char *f = state_file(peer, "lock");
 	int fd;
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = monotonic_ms() + timeout_ms;
 
 	if (!f)
 		return -1;
@@ -1312,7 +1303,7 @@ lock_peer(const char *peer, int timeout_ms)
 	if (fd == -1)
 		return -1;
 	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno != EWOULDBLOCK || now_ms() > deadline) {
+		if (errno != EWOULDBLOCK || monotonic_ms() > deadline) {
 			close(fd);
 			errno = ETIMEDOUT;
 			return -1;
@@ -1405,10 +1396,10 @@ tunnel_ensure(const struct config *cfg, const struct peer *p, int timeout_ms,
 	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
 		;
 	/* the holder writes one line within its connect timeout (per hop) */
-	long long deadline = now_ms() + (long long)timeout_ms * 4 + 5000;
+	long long deadline = monotonic_ms() + (long long)timeout_ms * 4 + 5000;
 	for (;;) {
 		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = deadline - monotonic_ms();
 		if (left <= 0) {
 			*why = SSH_FAIL_CONNECT;
 			*errmsg = xstrdup("timed out waiting for the tunnel holder");
@@ -1489,8 +1480,8 @@ tunnel_close(const char *peer, bool *was_running, char **errmsg)
 		if (ctl_request(peer, 'Q', NULL, 2000, &t, &reply) == 0)
 			free(reply);
 		/* wait for it to go */
-		long long deadline = now_ms() + 5000;
-		while (pid > 0 && kill((pid_t)pid, 0) == 0 && now_ms() < deadline)
+		long long deadline = monotonic_ms() + 5000;
+		while (pid > 0 && kill((pid_t)pid, 0) == 0 && monotonic_ms() < deadline)
 			usleep(10000);
 		if (pid > 0 && kill((pid_t)pid, 0) == 0) {
 			kill((pid_t)pid, SIGTERM);

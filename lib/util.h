@@ -51,6 +51,11 @@ bool str_to_ll(const char *s, long long min, long long max, long long *out);
  * sequence: cutting there never splits a character. */
 size_t utf8_cut(const char *s, size_t n);
 
+/* Milliseconds on the monotonic clock (for timeouts and intervals). */
+long long monotonic_ms(void);
+/* Sleep ms milliseconds, resuming after signals. */
+void sleep_ms(long ms);
+
 /* Now as UTC ISO-8601 with microseconds: 2026-03-29T10:00:00.123456+00:00.
  * Returns a malloc'd string. */
 char *iso8601_now(void);
