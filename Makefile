@@ -104,11 +104,11 @@ static: $(STATIC_BINS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
-	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 755 $(BINS) $(wildcard $(STATIC_BINS)) $(DESTDIR)$(BINDIR)/
 	for m in $(MAN_PAGES); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 
 uninstall:
-	for b in $(notdir $(BINS)); do rm -f $(DESTDIR)$(BINDIR)/$$b; done
+	for b in $(notdir $(BINS) $(STATIC_BINS)); do rm -f $(DESTDIR)$(BINDIR)/$$b; done
 	for m in $(notdir $(MAN_PAGES)); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$m; done
 
 # Debian packages the build, the tests and the benchmarks need.

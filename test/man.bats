@@ -39,6 +39,10 @@ commands() {
 	for c in $(commands); do
 		[ -x "$dest/opt/cc/bin/$c" ] || fail "$c not installed"
 	done
+	# cc-deploy looks for the static daemon beside itself
+	if [ "${SANITIZE:-}" != 1 ]; then
+		[ -x "$dest/opt/cc/bin/cc-daemon-static" ] || fail "cc-daemon-static not installed"
+	fi
 	[ -f "$dest/opt/cc/share/man/man1/cc-config.1" ]
 	[ -f "$dest/opt/cc/share/man/man5/codecast.yaml.5" ]
 	[ -f "$dest/opt/cc/share/man/man7/codecast.7" ]
