@@ -110,8 +110,14 @@ sshd_children() {
 sshd_stop() {
 	local name=$1 pid c
 	pid=$(cat "$SSHD_DIR/$name/pid" 2>/dev/null) || return 0
-	for c in $(pgrep -P "$pid"); do kill "$c" 2>/dev/null; done
+	# the children as they are now; then the listener first, so that no
+	# connection accepted meanwhile (a holder reconnecting) survives it
+	c=$(pgrep -P "$pid")
+	kill -STOP "$pid" 2>/dev/null
+	c="$c $(pgrep -P "$pid")"
 	kill "$pid" 2>/dev/null
+	kill -CONT "$pid" 2>/dev/null
+	for c in $c; do kill "$c" 2>/dev/null; done
 	wait "$pid" 2>/dev/null || true
 }
 
