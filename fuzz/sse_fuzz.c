@@ -5,6 +5,10 @@
  * - the events are the same whether the stream is fed whole or in chunks
  *   (the chunk sizes come from the seed, 1..64 bytes, and a cut at every
  *   CR); a small limit and a large one behave consistently;
+ * - for every event, the shared scanner (lib/jsonscan.c) agrees with
+ *   jansson: what it accepts with nothing noted for a full parser jansson
+ *   accepts; the raw span it reports for the top-level "type" is a valid
+ *   value, and when it is the only one and a plain string, jansson's;
  * - for every event, rpc_json_check agrees with jansson: whatever jansson
  *   accepts the check accepts (unless it holds a raw NUL byte, where
  *   jansson stops reading); whatever the check accepts jansson accepts
@@ -17,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "jsonscan.h"
 #include "rpc.h"
 #include "sse.h"
 #include "util.h"
@@ -35,6 +40,51 @@ collect(void *arg, const struct sse_event *ev)
 	buf_puts(b, ev->id);
 	buf_append(b, ev->data, ev->data_len);
 	return 0;
+}
+
+/* The scanner itself, against jansson's reading v (NULL: rejected) and
+ * rpc_json_check's verdict r. */
+static void
+check_scan(const char *d, size_t n, int r, json_t *v)
+{
+	struct jsonscan_field f = { .key = "type", .klen = 4 };
+	unsigned seen;
+	int s;
+
+	s = jsonscan(d, n, &f, 1, &seen);
+	if (s != r) {
+		fprintf(stderr, "jsonscan and rpc_json_check differ\n");
+		abort();
+	}
+	if (s != JSONSCAN_VALID)
+		return;
+	if (v == NULL && !(seen & JSONSCAN_UNSURE)) {
+		fprintf(stderr, "scanner accepts what jansson rejects\n");
+		abort();
+	}
+	if (f.val != NULL) {
+		unsigned sseen;
+
+		if (f.val < d || f.val + f.vlen > d + n ||
+		    jsonscan(f.val, f.vlen, NULL, 0, &sseen) != JSONSCAN_VALID)
+			abort();
+		if (v && json_is_object(v) && f.count == 1 &&
+		    !(seen & (JSONSCAN_ESCKEY | JSONSCAN_UNSURE)) &&
+		    f.val[0] == '"' && memchr(f.val, '\\', f.vlen) == NULL) {
+			const char *t = json_string_value(json_object_get(v,
+			    "type"));
+
+			if (t == NULL || strlen(t) != f.vlen - 2 ||
+			    memcmp(t, f.val + 1, f.vlen - 2) != 0) {
+				fprintf(stderr, "type span differs\n");
+				abort();
+			}
+		}
+	} else if (v && json_is_object(v) && !(seen & JSONSCAN_ESCKEY) &&
+	    json_object_get(v, "type") != NULL) {
+		fprintf(stderr, "type missed\n");
+		abort();
+	}
 }
 
 static void
@@ -74,6 +124,7 @@ check_json(const char *d, size_t n)
 				abort();
 		}
 	}
+	check_scan(d, n, r, v);
 	json_decref(v);
 	(void)rpc_event_classify(d, n, &compact);
 }

@@ -1,11 +1,11 @@
 /* daemon_cli.c — argv per CLI and stream-json → stream events.  See
  * daemon_cli.h. */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "daemon_cli.h"
+#include "jsonscan.h"
 #include "util.h"
 
 enum cli_kind
@@ -636,360 +636,32 @@ cli_event_model(const json_t *ev)
 	return json_string_value(json_object_get(ev, "model"));
 }
 
-/* ---- the fast path: a validating scanner that allocates nothing ---- */
+/* ---- the fast path: jsonscan, which allocates nothing ---- */
 
-struct jscan {
-	const char *p, *end;
-	int depth;
-};
+/* What a stream_event line may hold that jansson could read differently
+ * from the scan: the fast path leaves those lines to it. */
+#define FAST_UNSURE	(JSONSCAN_UNSURE | JSONSCAN_ESCKEY)
 
-struct span {
-	const char *s, *e;	/* the value's text; s == NULL: absent */
-};
-
-static void
-js_ws(struct jscan *j)
+/* A field to look for.  (Set member by member: an initializer zeroes the
+ * whole array first, with a cost that shows on this path.) */
+static inline void
+want(struct jsonscan_field *f, const char *key, struct jsonscan_field *sub,
+    size_t nsub)
 {
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
-	    *j->p == '\n' || *j->p == '\r'))
-		j->p++;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* One UTF-8 sequence at p (first byte >= 0x80); its length, or 0 when it
- * is not well-formed (overlong, surrogate, > U+10FFFF, truncated). */
-static size_t
-utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-	unsigned c = p[0];
-	size_t n, i;
-	unsigned cp;
-
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2, cp = c & 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, cp = c & 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-		return 0;
-	return n;
-}
-
-/* A string token at j->p ('"'); *plain: no escapes.  false: invalid or
- * something jansson might treat differently (\u0000, surrogates). */
-static bool
-js_string(struct jscan *j, bool *plain)
-{
-	const unsigned char *p = (const unsigned char *)j->p + 1;
-	const unsigned char *end = (const unsigned char *)j->end;
-
-	*plain = true;
-	while (p < end) {
-		unsigned c;
-
-		/* The common case: printable ASCII other than '"' and '\\',
-		 * eight bytes at a time. */
-		while (end - p >= 8) {
-			uint64_t x, ctl, q, bs;
-
-			memcpy(&x, p, 8);
-			ctl = (x - 0x2020202020202020ULL) & ~x;	/* < 0x20 */
-			q = x ^ 0x2222222222222222ULL;
-			q = (q - 0x0101010101010101ULL) & ~q;
-			bs = x ^ 0x5C5C5C5C5C5C5C5CULL;
-			bs = (bs - 0x0101010101010101ULL) & ~bs;
-			if ((ctl | q | bs | x) & 0x8080808080808080ULL)
-				break;
-			p += 8;
-		}
-		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' &&
-		    *p != '\\')
-			p++;
-		if (p >= end)
-			break;
-		c = *p;
-
-		if (c == '"') {
-			j->p = (const char *)p + 1;
-			return true;
-		}
-		if (c < 0x20)
-			return false;
-		if (c == '\\') {
-			*plain = false;
-			if (p + 1 >= end)
-				return false;
-			switch (p[1]) {
-			case '"': case '\\': case '/': case 'b': case 'f':
-			case 'n': case 'r': case 't':
-				p += 2;
-				continue;
-			case 'u': {
-				int v = 0;
-
-				if (end - p < 6)
-					return false;
-				for (int i = 2; i < 6; i++) {
-					int h = hexval(p[i]);
-
-					if (h < 0)
-						return false;
-					v = v * 16 + h;
-				}
-				if (v == 0 || (v >= 0xD800 && v <= 0xDFFF))
-					return false;	/* leave it to jansson */
-				p += 6;
-				continue;
-			}
-			default:
-				return false;
-			}
-		}
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		{
-			size_t n = utf8_seq(p, end);
-
-			if (n == 0)
-				return false;
-			p += n;
-		}
-	}
-	return false;
-}
-
-static bool
-js_number(struct jscan *j)
-{
-	const char *p = j->p, *digits;
-
-	if (p < j->end && *p == '-')
-		p++;
-	digits = p;
-	if (p < j->end && *p == '0')
-		p++;
-	else if (p < j->end && *p >= '1' && *p <= '9')
-		while (p < j->end && *p >= '0' && *p <= '9')
-			p++;
-	else
-		return false;
-	if (p - digits > 15)
-		return false;	/* maybe too big for jansson's integers */
-	if (p < j->end && *p == '.') {
-		p++;
-		if (p >= j->end || *p < '0' || *p > '9')
-			return false;
-		while (p < j->end && *p >= '0' && *p <= '9')
-			p++;
-	}
-	if (p < j->end && (*p == 'e' || *p == 'E')) {
-		const char *exp;
-
-		p++;
-		if (p < j->end && (*p == '+' || *p == '-'))
-			p++;
-		exp = p;
-		if (p >= j->end || *p < '0' || *p > '9')
-			return false;
-		while (p < j->end && *p >= '0' && *p <= '9')
-			p++;
-		if (p - exp > 2)
-			return false;	/* maybe out of a double's range */
-	}
-	j->p = p;
-	return true;
-}
-
-static bool js_value(struct jscan *j);
-
-static bool
-js_lit(struct jscan *j, const char *lit, size_t n)
-{
-	if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
-		return false;
-	j->p += n;
-	return true;
-}
-
-/* A key the scanner looks for in an object: its value's span is recorded
- * (the last one wins, as in jansson), and when sub is set and the value is
- * an object, sub's keys are looked for inside it in the same pass. */
-struct want {
-	const char *key;
-	size_t klen;
-	struct span val;
-	struct want *sub;
-	size_t nsub;
-};
-
-static bool js_object_w(struct jscan *j, struct want *w, size_t nw);
-
-static bool
-js_object(struct jscan *j)
-{
-	return js_object_w(j, NULL, 0);
-}
-
-static bool
-js_object_w(struct jscan *j, struct want *w, size_t nw)
-{
-	bool plain;
-
-	if (++j->depth > 64)
-		return false;
-	j->p++;
-	js_ws(j);
-	if (j->p < j->end && *j->p == '}') {
-		j->p++;
-		j->depth--;
-		return true;
-	}
-	for (;;) {
-		const char *k, *vs;
-		size_t kn, i;
-		struct want *hit = NULL;
-
-		js_ws(j);
-		if (j->p >= j->end || *j->p != '"')
-			return false;
-		k = j->p + 1;
-		if (!js_string(j, &plain))
-			return false;
-		if (!plain)
-			return false;	/* an escaped key: leave it to jansson */
-		kn = (size_t)(j->p - 1 - k);
-		for (i = 0; i < nw; i++)
-			if (w[i].klen == kn && w[i].key[0] == k[0] &&
-			    memcmp(w[i].key, k, kn) == 0)
-				hit = &w[i];
-		js_ws(j);
-		if (j->p >= j->end || *j->p != ':')
-			return false;
-		j->p++;
-		js_ws(j);
-		vs = j->p;
-		if (hit && hit->sub && j->p < j->end && *j->p == '{') {
-			for (i = 0; i < hit->nsub; i++)
-				hit->sub[i].val.s = hit->sub[i].val.e = NULL;
-			if (!js_object_w(j, hit->sub, hit->nsub))
-				return false;
-		} else if (!js_value(j))
-			return false;
-		if (hit) {
-			hit->val.s = vs;
-			hit->val.e = j->p;
-		}
-		js_ws(j);
-		if (j->p >= j->end)
-			return false;
-		if (*j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (*j->p == '}') {
-			j->p++;
-			j->depth--;
-			return true;
-		}
-		return false;
-	}
-}
-
-static bool
-js_array(struct jscan *j)
-{
-	if (++j->depth > 64)
-		return false;
-	j->p++;
-	js_ws(j);
-	if (j->p < j->end && *j->p == ']') {
-		j->p++;
-		j->depth--;
-		return true;
-	}
-	for (;;) {
-		js_ws(j);
-		if (!js_value(j))
-			return false;
-		js_ws(j);
-		if (j->p >= j->end)
-			return false;
-		if (*j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (*j->p == ']') {
-			j->p++;
-			j->depth--;
-			return true;
-		}
-		return false;
-	}
-}
-
-static bool
-js_value(struct jscan *j)
-{
-	bool plain;
-
-	if (j->p >= j->end)
-		return false;
-	switch (*j->p) {
-	case '{':
-		return js_object(j);
-	case '[':
-		return js_array(j);
-	case '"':
-		return js_string(j, &plain);
-	case 't':
-		return js_lit(j, "true", 4);
-	case 'f':
-		return js_lit(j, "false", 5);
-	case 'n':
-		return js_lit(j, "null", 4);
-	default:
-		return js_number(j);
-	}
-}
-
-static bool
-span_is_str(struct span sp, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return sp.s && (size_t)(sp.e - sp.s) == n + 2 && sp.s[0] == '"' &&
-	    memcmp(sp.s + 1, lit, n) == 0;
+	f->key = key;
+	f->klen = strlen(key);
+	f->sub = sub;
+	f->nsub = nsub;
+	f->val = NULL;
+	f->vlen = 0;
+	f->count = 0;
 }
 
 /* The exact shape the claude CLI prints for a text delta:
  *   {"type":"stream_event","event":{"type":"content_block_delta","index":N,
  *   "delta":{"type":"text_delta","text":"..."}},...more members...}
  * matched without a general scan: 1 = a delta (token set), 0 = not this
- * shape (the general scanner decides), -1 = not valid or unsure. */
+ * shape (the general scan decides), -1 = not valid or unsure. */
 static int
 fast_exact_delta(const char *line, size_t len, const char **tok, size_t *toklen)
 {
@@ -997,9 +669,10 @@ fast_exact_delta(const char *line, size_t len, const char **tok, size_t *toklen)
 	    "{\"type\":\"content_block_delta\",\"index\":";
 	static const char pre2[] = ",\"delta\":{\"type\":\"text_delta\","
 	    "\"text\":";
-	struct jscan j = { line, line + len, 1 };
+	struct jsonscan_field again[2];
+	struct jsonscan j = { line, line + len, 1, 0 };
 	const char *t, *te;
-	bool plain;
+	bool esc;
 
 	if (len < sizeof(pre1) - 1 || memcmp(line, pre1, sizeof(pre1) - 1) != 0)
 		return 0;
@@ -1016,70 +689,71 @@ fast_exact_delta(const char *line, size_t len, const char **tok, size_t *toklen)
 		return 0;
 	j.p += sizeof(pre2) - 1;
 	t = j.p;
-	if (j.p >= j.end || *j.p != '"' || !js_string(&j, &plain))
+	if (j.p >= j.end || *j.p != '"' || !jsonscan_string(&j, &esc))
 		return 0;
 	te = j.p;
 	if (j.end - j.p < 2 || j.p[0] != '}' || j.p[1] != '}')
 		return 0;
-	j.p += 2;
+	j.p += 2;	/* closes "delta" and "event": at the top level's members */
+	want(&again[0], "type", NULL, 0);
+	want(&again[1], "event", NULL, 0);
 	/* The rest of the top-level members: valid, and no second "type"
 	 * or "event" (which would override these in jansson). */
-	for (;;) {
-		const char *k;
-		size_t kn;
-
-		js_ws(&j);
-		if (j.p >= j.end)
-			return -1;
-		if (*j.p == '}') {
-			j.p++;
-			break;
-		}
-		if (*j.p != ',')
-			return -1;
-		j.p++;
-		js_ws(&j);
-		if (j.p >= j.end || *j.p != '"')
-			return -1;
-		k = j.p + 1;
-		if (!js_string(&j, &plain) || !plain)
-			return -1;
-		kn = (size_t)(j.p - 1 - k);
-		if ((kn == 4 && memcmp(k, "type", 4) == 0) ||
-		    (kn == 5 && memcmp(k, "event", 5) == 0))
-			return -1;
-		js_ws(&j);
-		if (j.p >= j.end || *j.p != ':')
-			return -1;
-		j.p++;
-		js_ws(&j);
-		if (!js_value(&j))
-			return -1;
-	}
-	js_ws(&j);
-	if (j.p != j.end)
+	if (jsonscan_object_rest(&j, again, 2) != JSONSCAN_VALID ||
+	    again[0].count != 0 || again[1].count != 0)
+		return -1;
+	jsonscan_ws(&j);
+	if (j.p != j.end || (j.seen & FAST_UNSURE))
 		return -1;
 	*tok = t;
 	*toklen = (size_t)(te - t);
 	return 1;
 }
 
+/* Any other line: a general scan for the fields that decide. */
+static enum cli_fast
+fast_general(const char *line, size_t len, const char **tok, size_t *toklen)
+{
+	struct jsonscan_field delta[1], ev[2], top[2];
+	unsigned seen;
+
+	want(&delta[0], "text", NULL, 0);
+	want(&ev[0], "type", NULL, 0);
+	want(&ev[1], "delta", delta, 1);
+	want(&top[0], "type", NULL, 0);
+	want(&top[1], "event", ev, 2);
+	if (len == 0 || jsonscan(line, len, top, 2, &seen) != JSONSCAN_VALID ||
+	    (seen & FAST_UNSURE))
+		return CLI_FAST_NO;
+	if (!jsonscan_field_is(&top[0], "stream_event"))
+		return CLI_FAST_NO;	/* also: not an object */
+	if (top[1].val == NULL)
+		return CLI_FAST_DROP;
+	if (*top[1].val != '{')
+		return CLI_FAST_NO;
+	if (ev[0].val == NULL || *ev[0].val != '"')
+		return CLI_FAST_NO;
+	if (jsonscan_field_is(&ev[0], "content_block_start"))
+		return CLI_FAST_NO;	/* maybe a tool_use block */
+	if (!jsonscan_field_is(&ev[0], "content_block_delta"))
+		return CLI_FAST_DROP;
+	if (ev[1].val == NULL)
+		return CLI_FAST_DROP;
+	if (*ev[1].val != '{')
+		return CLI_FAST_NO;
+	if (delta[0].val == NULL)
+		return CLI_FAST_DROP;	/* partial_json, thinking... */
+	if (*delta[0].val != '"')
+		return CLI_FAST_NO;
+	*tok = delta[0].val;
+	*toklen = delta[0].vlen;
+	return CLI_FAST_PARTIAL;
+}
+
 enum cli_fast
 cli_fast_line(const struct cli_parser *p, const char *line, size_t len,
     const char **tok, size_t *toklen)
 {
-	struct want delta[1] = { { "text", 4, { NULL, NULL }, NULL, 0 } };
-	struct want ev[2] = {
-		{ "type", 4, { NULL, NULL }, NULL, 0 },
-		{ "delta", 5, { NULL, NULL }, delta, 1 },
-	};
-	struct want top[2] = {
-		{ "type", 4, { NULL, NULL }, NULL, 0 },
-		{ "event", 5, { NULL, NULL }, ev, 2 },
-	};
-	struct jscan j = { line, line + len, 0 };
-	struct span et, dv, tv;
-
 	if (p->kind != CLI_CLAUDE)
 		return CLI_FAST_NO;
 	switch (fast_exact_delta(line, len, tok, toklen)) {
@@ -1088,38 +762,6 @@ cli_fast_line(const struct cli_parser *p, const char *line, size_t len,
 	case -1:
 		return CLI_FAST_NO;
 	default:
-		break;
+		return fast_general(line, len, tok, toklen);
 	}
-	js_ws(&j);
-	if (j.p >= j.end || *j.p != '{')
-		return CLI_FAST_NO;
-	if (!js_object_w(&j, top, 2))
-		return CLI_FAST_NO;
-	js_ws(&j);
-	if (j.p != j.end || !span_is_str(top[0].val, "stream_event"))
-		return CLI_FAST_NO;
-	if (top[1].val.s == NULL)
-		return CLI_FAST_DROP;
-	if (*top[1].val.s != '{')
-		return CLI_FAST_NO;
-	et = ev[0].val;
-	dv = ev[1].val;
-	if (et.s == NULL || *et.s != '"')
-		return CLI_FAST_NO;
-	if (span_is_str(et, "content_block_start"))
-		return CLI_FAST_NO;	/* maybe a tool_use block */
-	if (!span_is_str(et, "content_block_delta"))
-		return CLI_FAST_DROP;
-	if (dv.s == NULL)
-		return CLI_FAST_DROP;
-	if (*dv.s != '{')
-		return CLI_FAST_NO;
-	tv = delta[0].val;
-	if (tv.s == NULL)
-		return CLI_FAST_DROP;	/* partial_json, thinking... */
-	if (*tv.s != '"')
-		return CLI_FAST_NO;
-	*tok = tv.s;
-	*toklen = (size_t)(tv.e - tv.s);
-	return CLI_FAST_PARTIAL;
 }

@@ -24,6 +24,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "jsonscan.h"
 #include "util.h"
 
 #define BODY_MAX	((size_t)256 << 20)	/* a plain reply */
@@ -716,304 +717,33 @@ rpc_call(const struct rpc_target *t, const char *method, json_t *params,
 
 /* ---------------------------------------------------------- JSON check */
 
-struct jscan {
-	const unsigned char *p, *end;
-	bool compact;
-	bool simple;		/* no escaped top-level key, one "type" */
-	const char *type;
-	size_t type_len;
-	bool type_seen;
-};
-
-#define JDEPTH_MAX 200
-
-static void
-j_ws(struct jscan *j)
-{
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
-	    *j->p == '\n' || *j->p == '\r')) {
-		j->compact = false;
-		j->p++;
-	}
-}
-
-static int
-j_hex4(struct jscan *j, unsigned *out)
-{
-	unsigned v = 0;
-
-	if (j->end - j->p < 4)
-		return 0;
-	for (int i = 0; i < 4; i++) {
-		int c = j->p[i];
-
-		if (!isxdigit(c))
-			return 0;
-		v = v << 4 | (unsigned)hexval(c);
-	}
-	j->p += 4;
-	*out = v;
-	return 1;
-}
-
-/* Bytes a string scan must stop at: controls, '"', '\\', non-ASCII. */
-static const unsigned char str_special[256] = {
-	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
-};
-
-/* At the opening quote.  *escaped: a backslash was seen. */
-static int
-j_string(struct jscan *j, bool *escaped)
-{
-	const unsigned char *p = j->p + 1, *end = j->end;
-
-	*escaped = false;
-	for (;;) {
-		/* Plain ASCII runs: 8 bytes at a time, then one by one. */
-		while (end - p >= 8 && !str_special[p[0]] && !str_special[p[1]] &&
-		    !str_special[p[2]] && !str_special[p[3]] &&
-		    !str_special[p[4]] && !str_special[p[5]] &&
-		    !str_special[p[6]] && !str_special[p[7]])
-			p += 8;
-		while (p < end && !str_special[*p])
-			p++;
-		if (p >= end)
-			return 0;
-		if (*p == '"') {
-			j->p = p + 1;
-			return 1;
-		}
-		if (*p < 0x20)
-			return 0;
-		if (*p == '\\') {
-			*escaped = true;
-			if (++p >= end)
-				return 0;
-			if (*p == 'u') {
-				unsigned u, u2;
-
-				j->p = p + 1;
-				if (!j_hex4(j, &u))
-					return 0;
-				p = j->p;
-				if (u >= 0xDC00 && u <= 0xDFFF)
-					return 0;
-				if (u >= 0xD800 && u <= 0xDBFF) {
-					if (end - p < 2 || p[0] != '\\' ||
-					    p[1] != 'u')
-						return 0;
-					j->p = p + 2;
-					if (!j_hex4(j, &u2) || u2 < 0xDC00 ||
-					    u2 > 0xDFFF)
-						return 0;
-					p = j->p;
-				}
-				continue;
-			}
-			if (!strchr("\"\\/bfnrt", *p) || *p == '\0')
-				return 0;
-			p++;
-			continue;
-		}
-		/* UTF-8, well-formed (no overlongs, no surrogates). */
-		{
-			unsigned c = *p;
-			int n;
-			unsigned lo = 0x80, hi = 0xBF;
-
-			if (c >= 0xC2 && c <= 0xDF)
-				n = 1;
-			else if (c >= 0xE0 && c <= 0xEF) {
-				n = 2;
-				if (c == 0xE0)
-					lo = 0xA0;
-				else if (c == 0xED)
-					hi = 0x9F;
-			} else if (c >= 0xF0 && c <= 0xF4) {
-				n = 3;
-				if (c == 0xF0)
-					lo = 0x90;
-				else if (c == 0xF4)
-					hi = 0x8F;
-			} else
-				return 0;
-			if (end - p <= n)
-				return 0;
-			if (p[1] < lo || p[1] > hi)
-				return 0;
-			for (int i = 2; i <= n; i++)
-				if ((p[i] & 0xC0) != 0x80)
-					return 0;
-			p += n + 1;
-		}
-	}
-}
-
-static int
-j_number(struct jscan *j)
-{
-	const unsigned char *p = j->p, *end = j->end;
-
-	if (p < end && *p == '-')
-		p++;
-	if (p >= end)
-		return 0;
-	if (*p == '0')
-		p++;
-	else if (*p >= '1' && *p <= '9')
-		while (p < end && isdigit(*p))
-			p++;
-	else
-		return 0;
-	if (p < end && *p == '.') {
-		p++;
-		if (p >= end || !isdigit(*p))
-			return 0;
-		while (p < end && isdigit(*p))
-			p++;
-	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= end || !isdigit(*p))
-			return 0;
-		while (p < end && isdigit(*p))
-			p++;
-	}
-	j->p = p;
-	return 1;
-}
-
-static int
-j_lit(struct jscan *j, const char *lit, size_t n)
-{
-	if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
-		return 0;
-	j->p += n;
-	return 1;
-}
-
-/* 1 valid, 0 invalid, -1 too deep. */
-static int
-j_value(struct jscan *j, int depth)
-{
-	bool esc;
-	int r;
-
-	if (depth > JDEPTH_MAX)
-		return -1;
-	j_ws(j);
-	if (j->p >= j->end)
-		return 0;
-	switch (*j->p) {
-	case '"':
-		return j_string(j, &esc);
-	case '{':
-		j->p++;
-		j_ws(j);
-		if (j->p < j->end && *j->p == '}') {
-			j->p++;
-			return 1;
-		}
-		for (;;) {
-			const unsigned char *k;
-
-			j_ws(j);
-			if (j->p >= j->end || *j->p != '"')
-				return 0;
-			k = j->p;
-			if (!j_string(j, &esc))
-				return 0;
-			j_ws(j);
-			if (j->p >= j->end || *j->p != ':')
-				return 0;
-			j->p++;
-			if (depth == 0 && esc)
-				j->simple = false;
-			if (depth == 0 && j->p - k == 7 &&
-			    memcmp(k, "\"type\"", 6) == 0) {
-				const unsigned char *v;
-
-				if (j->type_seen)
-					j->simple = false;
-				j->type_seen = true;
-				j_ws(j);
-				v = j->p;
-				if (j->p < j->end && *j->p == '"') {
-					if (!j_string(j, &esc))
-						return 0;
-					if (esc)
-						j->simple = false;
-					else if (j->type == NULL) {
-						j->type = (const char *)v + 1;
-						j->type_len = (size_t)(j->p - v) - 2;
-					}
-				} else if ((r = j_value(j, depth + 1)) != 1)
-					return r;
-			} else if ((r = j_value(j, depth + 1)) != 1)
-				return r;
-			j_ws(j);
-			if (j->p >= j->end)
-				return 0;
-			if (*j->p == '}') {
-				j->p++;
-				return 1;
-			}
-			if (*j->p != ',')
-				return 0;
-			j->p++;
-		}
-	case '[':
-		j->p++;
-		j_ws(j);
-		if (j->p < j->end && *j->p == ']') {
-			j->p++;
-			return 1;
-		}
-		for (;;) {
-			if ((r = j_value(j, depth + 1)) != 1)
-				return r;
-			j_ws(j);
-			if (j->p >= j->end)
-				return 0;
-			if (*j->p == ']') {
-				j->p++;
-				return 1;
-			}
-			if (*j->p != ',')
-				return 0;
-			j->p++;
-		}
-	case 't':
-		return j_lit(j, "true", 4);
-	case 'f':
-		return j_lit(j, "false", 5);
-	case 'n':
-		return j_lit(j, "null", 4);
-	default:
-		return j_number(j);
-	}
-}
-
 int
 rpc_json_check(const char *s, size_t len, bool *compact, const char **type,
     size_t *type_len)
 {
-	struct jscan j = { (const unsigned char *)s,
-	    (const unsigned char *)s + len, true, true, NULL, 0, false };
+	struct jsonscan_field f = { .key = "type", .klen = 4 };
+	const char *t = NULL;
+	size_t tl = 0;
+	unsigned seen;
+	bool simple;
 	int r;
 
-	r = j_value(&j, 0);
-	if (r == 1) {
-		j_ws(&j);
-		if (j.p != j.end)
-			r = 0;
+	r = jsonscan(s, len, &f, 1, &seen);
+	/* Simple: the top-level "type" is not in doubt (no escaped key that
+	 * might spell it, at most one, its value written without escapes). */
+	simple = !(seen & JSONSCAN_ESCKEY) && f.count <= 1;
+	if (r == JSONSCAN_VALID && f.val != NULL && f.val[0] == '"') {
+		if (memchr(f.val, '\\', f.vlen) != NULL)
+			simple = false;
+		else {
+			t = f.val + 1;
+			tl = f.vlen - 2;
+		}
 	}
-	*compact = r == 1 && j.compact && j.simple;
+	*compact = r == JSONSCAN_VALID && !(seen & JSONSCAN_SPACE) && simple;
 	if (type) {
-		*type = j.type;
-		*type_len = j.type_len;
+		*type = t;
+		*type_len = tl;
 	}
 	return r;
 }

@@ -139,7 +139,10 @@ int rpc_run(const struct rpc_target *t, const char *method, json_t *params,
  * must be valid JSON (RFC 8259, UTF-8) or the event is skipped.  When it is
  * already compact (no white space outside strings) it is printed as it is,
  * else re-serialised compactly.  The type is the string value of the
- * top-level "type" key (first occurrence).  *compact is set when valid. */
+ * top-level "type" key (written without escapes: a repeated "type", an
+ * escaped value or any escaped top-level key makes the text not "compact",
+ * so the caller parses it to be sure).  *compact is set when valid.  The
+ * scan is lib/jsonscan.h's. */
 enum rpc_event_kind {
 	EV_INVALID = -1, EV_OTHER = 0, EV_DONE, EV_PING, EV_RESULT, EV_ERROR,
 	EV_QUEUED
@@ -147,7 +150,7 @@ enum rpc_event_kind {
 enum rpc_event_kind rpc_event_classify(const char *data, size_t len,
     bool *compact);
 /* Just the JSON check: 1 valid (and *compact), 0 invalid, -1 too deeply
- * nested to tell here (use a full parser). */
+ * nested to tell here (use a full parser); the JSONSCAN_* results. */
 int rpc_json_check(const char *s, size_t len, bool *compact,
     const char **type, size_t *type_len);
 
