@@ -130,7 +130,7 @@ demo: all
 	@CC_BIN='$(abspath $(BIN))' bash examples/demo.sh
 
 bench: all
-	@for b in bench/*.sh; do echo "== $$b"; bash $$b || exit 1; done
+	@for b in bench/*.sh; do echo "== $$b"; CC_BIN=$(abspath $(BIN)) BIN=$(abspath $(BIN)) bash $$b || exit 1; done
 
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_TARGETS)
