@@ -100,15 +100,25 @@ buf_reserve(struct buf *b, size_t extra)
 {
 	size_t need;
 
-	if (extra > SIZE_MAX - b->len - 1)
+	if (extra > SIZE_MAX / 4 - b->len)
 		errx(1, "buffer too large");
-	need = b->len + extra + 1;
-	if (need > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		while (cap < need)
-			cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-		b->s = xrealloc(b->s, cap);
-		b->cap = cap;
+	need = b->len + extra + 1;		/* room wanted from s on */
+	if (b->off + need > b->cap) {
+		char *base = b->s ? b->s - b->off : NULL;
+		if (base && need * 2 <= b->cap) {
+			/* plenty of room once the consumed front is reused */
+			memmove(base, b->s, b->len);
+		} else {
+			size_t cap = b->cap ? b->cap : 64;
+			while (cap < need * 2)
+				cap *= 2;
+			if (base && b->off)
+				memmove(base, b->s, b->len);
+			base = xrealloc(base, cap);
+			b->cap = cap;
+		}
+		b->s = base;
+		b->off = 0;
 	}
 	b->s[b->len] = '\0';	/* a fresh buffer is a valid empty string too */
 }
@@ -151,14 +161,18 @@ buf_printf(struct buf *b, const char *fmt, ...)
 void
 buf_consume(struct buf *b, size_t n)
 {
+	if (b->s == NULL)
+		return;
 	if (n >= b->len) {
+		b->s -= b->off;		/* empty: start over at the front */
+		b->off = 0;
 		b->len = 0;
 	} else {
-		memmove(b->s, b->s + n, b->len - n);
+		b->s += n;
+		b->off += n;
 		b->len -= n;
 	}
-	if (b->s)
-		b->s[b->len] = '\0';
+	b->s[b->len] = '\0';
 }
 
 char *
@@ -167,18 +181,24 @@ buf_steal(struct buf *b)
 	char *s;
 
 	buf_reserve(b, 0);
+	if (b->off) {
+		memmove(b->s - b->off, b->s, b->len + 1);
+		b->s -= b->off;
+		b->off = 0;
+	}
 	s = b->s;
 	b->s = NULL;
-	b->len = b->cap = 0;
+	b->len = b->cap = b->off = 0;
 	return s;
 }
 
 void
 buf_free(struct buf *b)
 {
-	free(b->s);
+	if (b->s)
+		free(b->s - b->off);
 	b->s = NULL;
-	b->len = b->cap = 0;
+	b->len = b->cap = b->off = 0;
 }
 
 int
@@ -186,7 +206,7 @@ read_fd(int fd, size_t max, struct buf *out)
 {
 	for (;;) {
 		buf_reserve(out, 65536);
-		size_t room = out->cap - out->len - 1;
+		size_t room = out->cap - out->off - out->len - 1;
 		ssize_t n = read(fd, out->s + out->len, room);
 		if (n < 0) {
 			if (errno == EINTR)

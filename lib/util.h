@@ -18,17 +18,22 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap);
 
-/* A growable byte buffer; always NUL-terminated after any append. */
+/* A growable byte buffer; always NUL-terminated after any append.  s[0..len)
+ * is the data.  It is also a cheap FIFO: buf_consume drops bytes from the
+ * front by moving s forward (off bytes past the allocation's start), and the
+ * data is moved back only when the buffer has to grow, so draining a queue
+ * costs O(1) per call instead of a memmove of everything behind. */
 struct buf {
 	char *s;
-	size_t len, cap;
+	size_t len, cap;	/* cap: the allocation, counted from s - off */
+	size_t off;
 };
 void buf_reserve(struct buf *b, size_t extra);
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_consume(struct buf *b, size_t n);	/* drop the first n bytes */
+void buf_consume(struct buf *b, size_t n);	/* drop the first n bytes, O(1) */
 char *buf_steal(struct buf *b);			/* return s (never NULL), reset b */
 void buf_free(struct buf *b);
 

@@ -20,6 +20,37 @@ main(void)
 		buf_putc(&b, 'x');
 	is_int((long long)b.len, 100002, "buffer grows past any fixed size");
 	buf_free(&b);
+
+	/* As a FIFO: append and drain many times; the data stays right. */
+	{
+		struct buf q = {0};
+		unsigned long long in = 0, out = 0, bad = 0;
+		for (int round = 0; round < 20000; round++) {
+			char chunk[700];
+			size_t n = (size_t)(round % 7 + 1) * 97;
+			for (size_t i = 0; i < n; i++)
+				chunk[i] = (char)('a' + (in + i) % 26);
+			buf_append(&q, chunk, n);
+			in += n;
+			size_t take = (size_t)(round % 5 + 1) * 113;
+			if (take > q.len)
+				take = q.len;
+			for (size_t i = 0; i < take; i++)
+				if (q.s[i] != (char)('a' + (out + i) % 26))
+					bad++;
+			buf_consume(&q, take);
+			out += take;
+			if (q.s[q.len] != '\0')
+				bad++;
+		}
+		is_int((long long)bad, 0, "buf as a FIFO keeps every byte in order, NUL-terminated");
+		ok(q.cap <= 4 * (q.len + 1024) + 4096, "a drained FIFO does not grow without bound");
+		char *rest = buf_steal(&q);
+		ok(strlen(rest) == in - out, "buf_steal after consuming returns exactly the rest");
+		free(rest);
+		buf_consume(&q, 5);	/* on an empty buffer: harmless */
+		buf_free(&q);
+	}
 	char *empty = buf_steal(&b);
 	is_str(empty, "", "buf_steal of an untouched buffer is an empty string");
 	free(empty);
