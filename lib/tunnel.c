@@ -189,22 +189,34 @@ frame_parse(const struct buf *b, int *type, const char **p, size_t *n)
 	return 1;
 }
 
+/* The address of a peer's control socket (~/.codecast/tunnels/PEER.sock). */
 static int
-ctl_connect(const char *peer)
+ctl_addr(const char *peer, struct sockaddr_un *sa)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char *path = state_file(peer, "sock");
-	int fd;
 
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
 	if (!path)
 		return -1;
-	if (strlen(path) >= sizeof sa.sun_path) {
+	if (strlen(path) >= sizeof sa->sun_path) {
 		free(path);
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(sa.sun_path, path);
+	strcpy(sa->sun_path, path);
 	free(path);
+	return 0;
+}
+
+static int
+ctl_connect(const char *peer)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	if (ctl_addr(peer, &sa) == -1)
+		return -1;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
@@ -573,35 +585,24 @@ listen_port(int *port)
 static int
 listen_ctl(const char *peer)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char *path = state_file(peer, "sock");
+	struct sockaddr_un sa;
 	int fd;
 	mode_t old;
 
-	if (!path)
+	if (ctl_addr(peer, &sa) == -1)
 		return -1;
-	if (strlen(path) >= sizeof sa.sun_path) {
-		free(path);
-		errno = ENAMETOOLONG;
+	unlink(sa.sun_path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	unlink(path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
-		free(path);
-		return -1;
-	}
 	old = umask(077);
 	int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
 	umask(old);
-	if (rc == -1 || chmod(path, 0600) == -1 || listen(fd, 64) == -1) {
+	if (rc == -1 || chmod(sa.sun_path, 0600) == -1 || listen(fd, 64) == -1) {
 		int e = errno;
 		close(fd);
-		free(path);
 		errno = e;
 		return -1;
 	}
-	free(path);
 	return fd;
 }
 
