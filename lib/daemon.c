@@ -748,7 +748,7 @@ start_and_wait(const struct config *cfg, const struct peer *p,
 				return -1;
 			}
 			free(e);
-			cmd.len = 0;
+			buf_clear(&cmd);
 		}
 		if (monotonic_ms() >= deadline)
 			break;

@@ -273,7 +273,7 @@ sse_to_queue(struct buf *b, struct strq *q)
 			strq_push(q, xstrndup(d, n));
 		i = e + 1;
 	}
-	b->len = 0;
+	buf_clear(b);
 }
 
 static void
@@ -658,7 +658,7 @@ run_grace_cb(evutil_socket_t fd, short what, void *arg)
 		event_del(r->out_ev);
 		if (r->line.len)
 			run_line(r, r->line.s, r->line.len);
-		r->line.len = 0;
+		buf_clear(&r->line);
 		if (r->stream)
 			stream_flush(r->stream);
 	}
@@ -719,7 +719,7 @@ run_stdout_cb(evutil_socket_t fd, short what, void *arg)
 			event_del(r->out_ev);
 			if (r->line.len)
 				run_line(r, r->line.s, r->line.len);
-			r->line.len = 0;
+			buf_clear(&r->line);
 			break;
 		}
 		/* Lines are split where they end; a partial line waits. */
@@ -765,7 +765,7 @@ run_stderr_cb(evutil_socket_t fd, short what, void *arg)
 		if (r->errline.len)
 			vlog(r->srv, "%s: %s stderr: %s", r->sess ? r->sess->id :
 			    "-", r->prog, r->errline.s);
-		r->errline.len = 0;
+		buf_clear(&r->errline);
 		return;
 	}
 	if (!r->srv->o->verbose)
@@ -789,7 +789,7 @@ run_stderr_cb(evutil_socket_t fd, short what, void *arg)
 		vlog(r->srv, "%s: %s stderr: %.*s...", r->sess ? r->sess->id :
 		    "-", r->prog, (int)utf8_cut(r->errline.s, 2000),
 		    r->errline.s);
-		r->errline.len = 0;
+		buf_clear(&r->errline);
 	}
 }
 

@@ -823,7 +823,7 @@ flush_out(struct run *r)
 		r->out_failed = true;
 		return 1;
 	}
-	r->out.len = 0;
+	buf_clear(&r->out);
 	return 0;
 }
 

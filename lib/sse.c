@@ -34,14 +34,6 @@ sse_pending(const struct sse_parser *p)
 }
 
 static void
-buf_clear(struct buf *b)
-{
-	b->len = 0;
-	if (b->s)
-		b->s[0] = '\0';
-}
-
-static void
 buf_set(struct buf *b, const char *s, size_t n)
 {
 	buf_clear(b);

@@ -175,6 +175,12 @@ buf_consume(struct buf *b, size_t n)
 	b->s[b->len] = '\0';
 }
 
+void
+buf_clear(struct buf *b)
+{
+	buf_consume(b, b->len);
+}
+
 char *
 buf_steal(struct buf *b)
 {

@@ -34,6 +34,7 @@ void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_consume(struct buf *b, size_t n);	/* drop the first n bytes, O(1) */
+void buf_clear(struct buf *b);			/* empty it, keeping the memory */
 char *buf_steal(struct buf *b);			/* return s (never NULL), reset b */
 void buf_free(struct buf *b);
 

@@ -48,6 +48,12 @@ main(void)
 		char *rest = buf_steal(&q);
 		ok(strlen(rest) == in - out, "buf_steal after consuming returns exactly the rest");
 		free(rest);
+		buf_append(&q, "abc", 3);
+		buf_consume(&q, 1);
+		size_t cap = q.cap;
+		buf_clear(&q);
+		ok(q.len == 0 && q.s[0] == '\0' && q.cap == cap && q.off == 0,
+		    "buf_clear empties, rewinds and keeps the memory");
 		buf_consume(&q, 5);	/* on an empty buffer: harmless */
 		buf_free(&q);
 	}
