@@ -40,10 +40,27 @@ buf_set(struct buf *b, const char *s, size_t n)
 	buf_append(b, s, n);
 }
 
+/* Hand the event with this data to the callback and start the next. */
+static int
+dispatch_one(struct sse_parser *p, const char *data, size_t len)
+{
+	struct sse_event ev;
+	int r;
+
+	ev.data = data;
+	ev.data_len = len;
+	ev.type = p->type.len ? p->type.s : "message";
+	ev.id = p->id.len ? p->id.s : "";
+	ev.retry = p->retry;
+	r = p->fn(p->arg, &ev);
+	if (p->type.len)
+		buf_clear(&p->type);
+	return r;
+}
+
 static int
 dispatch(struct sse_parser *p)
 {
-	struct sse_event ev;
 	int r = 0;
 
 	if (p->skip_event) {
@@ -51,12 +68,7 @@ dispatch(struct sse_parser *p)
 	} else if (p->data.len > 0) {
 		p->data.len--;			/* the last "\n" */
 		p->data.s[p->data.len] = '\0';
-		ev.data = p->data.s;
-		ev.data_len = p->data.len;
-		ev.type = p->type.len ? p->type.s : "message";
-		ev.id = p->id.len ? p->id.s : "";
-		ev.retry = p->retry;
-		r = p->fn(p->arg, &ev);
+		r = dispatch_one(p, p->data.s, p->data.len);
 	}
 	buf_clear(&p->data);
 	buf_clear(&p->type);
@@ -165,6 +177,25 @@ feed_body(struct sse_parser *p, const char *s, size_t n)
 		if (!cr_known || (next_cr && next_cr < s)) {
 			next_cr = memchr(s, '\r', n);
 			cr_known = true;
+		}
+		/* The common event, "data: X\n\n" whole in this chunk with
+		 * nothing of its event before it: handed over in place, with
+		 * neither a copy nor a second look at its line. */
+		if (lf != NULL && (size_t)(lf - s) + 1 < n && lf[1] == '\n' &&
+		    (next_cr == NULL || next_cr > lf) && lf - s >= 5 &&
+		    s[0] == 'd' && s[1] == 'a' &&
+		    s[2] == 't' && s[3] == 'a' && s[4] == ':' && p->line.len == 0 &&
+		    p->data.len == 0 && !p->skip_line && !p->skip_event &&
+		    (size_t)(lf - s) <= p->max) {
+			const char *v = s + 5 + (s[5] == ' ');
+
+			r = dispatch_one(p, v, (size_t)(lf - v));
+			adv = (size_t)(lf - s) + 2;
+			s += adv;
+			n -= adv;
+			if (r != 0)
+				return r;
+			continue;
 		}
 		if (next_cr && (lf == NULL || next_cr < lf))
 			cr = next_cr;

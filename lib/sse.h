@@ -18,7 +18,10 @@
  *   (SSE_TOO_LONG): the rest of that line and that event are discarded and
  *   parsing resumes with the next event, so a caller may choose to go on.
  *
- * No allocation per event: the buffers grow to the largest event seen. */
+ * No allocation per event: the buffers grow to the largest event seen.  An
+ * event that arrives whole in one fed block as a single "data:" line and a
+ * blank line is handed over in place, without a copy: the event's fields
+ * are valid during the callback only. */
 #ifndef CC_SSE_H
 #define CC_SSE_H
 
@@ -28,7 +31,7 @@
 #include "util.h"
 
 struct sse_event {
-	const char *data;	/* NUL-terminated; may contain "\n" */
+	const char *data;	/* not NUL-terminated; may contain "\n" */
 	size_t data_len;
 	const char *type;	/* event: field, or "message" */
 	const char *id;		/* last event id ("" when none) */
@@ -49,7 +52,6 @@ struct sse_parser {
 	struct buf type;
 	struct buf id;
 	long retry;
-	bool has_data;		/* a data field was seen in this event */
 	bool cr;		/* last byte was a CR: drop an LF right after */
 	bool bom_done;		/* past the first bytes (BOM check) */
 	size_t bom_seen;	/* BOM bytes matched so far */
