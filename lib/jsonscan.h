@@ -44,7 +44,8 @@
  * occurrence (as in jansson, the last one wins; for a string, quotes
  * included and escapes as written), val NULL when the key is absent; count,
  * the number of occurrences.  A sub's results belong to the last
- * occurrence of its parent key.  Keys are compared as written: an escaped
+ * occurrence of its parent key; escaped, whether that value is a string
+ * written with an escape.  Keys are compared as written: an escaped
  * key never matches (see JSONSCAN_ESCKEY). */
 struct jsonscan_field {
 	const char *key;
@@ -54,6 +55,7 @@ struct jsonscan_field {
 	const char *val;
 	size_t vlen;
 	unsigned count;
+	bool escaped;		/* val is a string with an escape in it */
 };
 
 /* Scan s[0, len) as one JSON value with optional white space around it;

@@ -733,7 +733,7 @@ rpc_json_check(const char *s, size_t len, bool *compact, const char **type,
 	 * might spell it, at most one, its value written without escapes). */
 	simple = !(seen & JSONSCAN_ESCKEY) && f.count <= 1;
 	if (r == JSONSCAN_VALID && f.val != NULL && f.val[0] == '"') {
-		if (memchr(f.val, '\\', f.vlen) != NULL)
+		if (f.escaped)
 			simple = false;
 		else {
 			t = f.val + 1;

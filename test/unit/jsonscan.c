@@ -136,6 +136,18 @@ test_fields(void)
 	    "no fields looked for");
 	is_int(seen, 0, "nothing noted");
 
+	s = "{\"type\":\"a\\u0062\",\"event\":\"e\\n\"}";
+	is_int(jsonscan(s, strlen(s), f, 3, &seen), JSONSCAN_VALID, "escaped values");
+	ok(f[0].escaped && f[1].escaped, "a string value with an escape is noted");
+	s = "{\"type\":\"ab\",\"event\":{\"text\":\"t\\\"\"}}";
+	is_int(jsonscan(s, strlen(s), f, 3, &seen), JSONSCAN_VALID, "plain values");
+	ok(!f[0].escaped && !f[1].escaped, "not noted for a plain string or an object");
+	ok(sub[0].escaped, "noted for a sub-field");
+	s = "{\"event\":{\"text\":\"a\"},\"event\":\"s\"}";
+	is_int(jsonscan(s, strlen(s), f, 3, &seen), JSONSCAN_VALID, "object then string");
+	ok(span_is(&f[1], "\"s\"") && span_is(&sub[0], NULL),
+	    "a parent whose last value is a string has no sub-fields");
+
 	s = "[{\"type\":\"x\"}]";
 	is_int(jsonscan(s, strlen(s), f, 3, &seen), JSONSCAN_VALID, "an array");
 	ok(span_is(&f[0], NULL), "keys are looked for at the top level only");
