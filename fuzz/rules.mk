@@ -10,8 +10,9 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -D_GNU_SOURCE -DCC_VERSION='"$(VERSION)"' -Ilib
 FUZZ_TARGETS += $(BUILD)/fuzz/sse_fuzz
 
-$(BUILD)/fuzz/sse_fuzz: fuzz/sse_fuzz.c lib/sse.c lib/rpc.c lib/jsonscan.c lib/util.c \
-		lib/sse.h lib/rpc.h lib/jsonscan.h lib/util.h
+SSE_FUZZ_SRCS := lib/sse.c lib/rpc.c lib/jsonscan.c lib/outq.c lib/util.c
+
+$(BUILD)/fuzz/sse_fuzz: fuzz/sse_fuzz.c $(SSE_FUZZ_SRCS) $(SSE_FUZZ_SRCS:.c=.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ fuzz/sse_fuzz.c lib/sse.c lib/rpc.c lib/jsonscan.c lib/util.c \
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ fuzz/sse_fuzz.c $(SSE_FUZZ_SRCS) \
 		$(PKG_LIBS) $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto)

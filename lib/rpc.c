@@ -25,6 +25,7 @@
 #include <openssl/x509.h>
 
 #include "jsonscan.h"
+#include "outq.h"
 #include "util.h"
 
 #define BODY_MAX	((size_t)256 << 20)	/* a plain reply */
@@ -798,6 +799,8 @@ struct run {
 	const struct rpc_run_opts *o;
 	const char *method;
 	struct buf out;		/* pending output, flushed per chunk */
+	struct outq *q;		/* the writer thread while a stream runs */
+	bool q_tried;
 	bool out_failed;
 	bool done;		/* [DONE] seen */
 	bool terminal;		/* result or error seen */
@@ -807,22 +810,36 @@ struct run {
 	size_t events;		/* events printed */
 };
 
+/* A write failed (errno): 1. */
+static int
+out_failed(struct run *r)
+{
+	if (errno == EPIPE) {
+		/* The reader is gone (`| head -1`): end as a filter does,
+		 * by SIGPIPE, without a word. */
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	warn("%s: write", r->method);
+	r->out_failed = true;
+	return 1;
+}
+
 static int
 flush_out(struct run *r)
 {
-	if (r->out.len == 0 || r->out_failed)
-		return r->out_failed ? 1 : 0;
-	if (write_all(r->o->out_fd, r->out.s, r->out.len) == -1) {
-		if (errno == EPIPE) {
-			/* The reader is gone (`| head -1`): end as a
-			 * filter does, by SIGPIPE, without a word. */
-			signal(SIGPIPE, SIG_DFL);
-			raise(SIGPIPE);
-		}
-		warn("%s: write", r->method);
-		r->out_failed = true;
+	int w;
+
+	if (r->out_failed)
 		return 1;
-	}
+	if (r->q)
+		w = outq_put(r->q, &r->out);
+	else if (r->out.len == 0)
+		return 0;
+	else
+		w = write_all(r->o->out_fd, r->out.s, r->out.len);
+	if (w == -1)
+		return out_failed(r);
 	buf_clear(&r->out);
 	return 0;
 }
@@ -953,10 +970,31 @@ on_stream_event(void *arg, const struct sse_event *ev)
 	return 0;
 }
 
+/* While a stream runs, its lines are written by a thread of their own so
+ * that reading and writing overlap (see outq.h); without one, directly. */
 static int
 on_stream_chunk(void *arg)
 {
-	return flush_out(arg);
+	struct run *r = arg;
+
+	if (r->q == NULL && !r->q_tried) {
+		r->q_tried = true;
+		r->q = outq_open(r->o->out_fd, 0);
+	}
+	return flush_out(r);
+}
+
+/* The stream is over: everything of it written before anything else. */
+static void
+stream_done(struct run *r)
+{
+	struct outq *q = r->q;
+
+	if (q == NULL)
+		return;
+	r->q = NULL;
+	if (outq_close(q) == -1 && !r->out_failed)
+		out_failed(r);
 }
 
 /* A synthetic error event, as upstream's client prints. */
@@ -1199,6 +1237,7 @@ rpc_run(const struct rpc_target *t, const char *method, json_t *params,
 		rpc_error_free(&e);
 	}
 	flush_out(&r);
+	stream_done(&r);
 	if (r.out_failed) {
 		rpc_error_free(&e);
 		json_decref(res);

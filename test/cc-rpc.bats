@@ -293,6 +293,12 @@ $SAMPLE_OUT"
 	assert_equal "$(cat err)" ""
 }
 
+@test "a stream that cannot be written (/dev/full): one line, exit 3" {
+	run --separate-stderr bash -c "cc-rpc $PORT session.send sessionId=df message=error >/dev/full"
+	assert_equal "$status" 3
+	assert_equal "$stderr" "cc-rpc: session.send: write: No space left on device"
+}
+
 @test "a quoted message round-trips" {
 	run --separate-stderr cc-rpc "$PORT" session.send sessionId=s 'message=msg:say "hi" \ é'
 	assert_success
