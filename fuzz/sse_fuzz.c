@@ -9,11 +9,12 @@
  *   jansson: what it accepts with nothing noted for a full parser jansson
  *   accepts; the raw span it reports for the top-level "type" is a valid
  *   value, and when it is the only one and a plain string, jansson's;
- * - for every event, rpc_json_check agrees with jansson: whatever jansson
- *   accepts the check accepts (unless it holds a raw NUL byte, where
- *   jansson stops reading); whatever the check accepts jansson accepts
- *   unless a number is out of jansson's range; a "compact" verdict means
- *   one line and jansson's compact form of it has no more bytes. */
+ * - for every event, rpc_event_classify agrees with jansson: whatever
+ *   jansson accepts is printed (unless it holds a raw NUL byte, where
+ *   jansson stops reading); whatever is printed jansson accepts, unless a
+ *   number is out of its range or a key holds \u0000; a text printed as it
+ *   is is compact; a stripped one is compact, and jansson reads the same
+ *   value from it; the kind is the one jansson's reading gives. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,20 +43,15 @@ collect(void *arg, const struct sse_event *ev)
 	return 0;
 }
 
-/* The scanner itself, against jansson's reading v (NULL: rejected) and
- * rpc_json_check's verdict r. */
+/* The scanner itself, against jansson's reading v (NULL: rejected). */
 static void
-check_scan(const char *d, size_t n, int r, json_t *v)
+check_scan(const char *d, size_t n, json_t *v)
 {
 	struct jsonscan_field f = { .key = "type", .klen = 4 };
 	unsigned seen;
 	int s;
 
 	s = jsonscan(d, n, &f, 1, &seen);
-	if (s != r) {
-		fprintf(stderr, "jsonscan and rpc_json_check differ\n");
-		abort();
-	}
 	if (s != JSONSCAN_VALID)
 		return;
 	if (v == NULL && !(seen & JSONSCAN_UNSURE)) {
@@ -68,6 +64,11 @@ check_scan(const char *d, size_t n, int r, json_t *v)
 		if (f.val < d || f.val + f.vlen > d + n ||
 		    jsonscan(f.val, f.vlen, NULL, 0, &sseen) != JSONSCAN_VALID)
 			abort();
+		if (f.escaped != (f.val[0] == '"' &&
+		    memchr(f.val, '\\', f.vlen) != NULL)) {
+			fprintf(stderr, "escaped flag wrong\n");
+			abort();
+		}
 		if (v && json_is_object(v) && f.count == 1 &&
 		    !(seen & (JSONSCAN_ESCKEY | JSONSCAN_UNSURE)) &&
 		    f.val[0] == '"' && memchr(f.val, '\\', f.vlen) == NULL) {
@@ -87,46 +88,94 @@ check_scan(const char *d, size_t n, int r, json_t *v)
 	}
 }
 
+/* The kind jansson's reading of an event gives. */
+static enum rpc_event_kind
+kind_of_value(json_t *v)
+{
+	const char *t = json_string_value(json_object_get(v, "type"));
+	static const struct { const char *s; enum rpc_event_kind k; } m[] = {
+		{ "ping", EV_PING }, { "result", EV_RESULT },
+		{ "error", EV_ERROR }, { "queued", EV_QUEUED },
+	};
+
+	/* A type with a NUL inside is none of these. */
+	if (t && strlen(t) == json_string_length(json_object_get(v, "type")))
+		for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+			if (strcmp(t, m[i].s) == 0)
+				return m[i].k;
+	return EV_OTHER;
+}
+
+static bool
+one_line_compact(const char *d, size_t n)
+{
+	unsigned seen;
+
+	return memchr(d, '\n', n) == NULL && memchr(d, '\r', n) == NULL &&
+	    jsonscan(d, n, NULL, 0, &seen) == JSONSCAN_VALID &&
+	    !(seen & JSONSCAN_SPACE);
+}
+
 static void
 check_json(const char *d, size_t n)
 {
-	bool compact;
-	const char *type;
-	size_t tl;
+	enum rpc_event_form form;
+	enum rpc_event_kind k;
 	json_error_t je;
 	json_t *v;
-	int r;
 
-	r = rpc_json_check(d, n, &compact, &type, &tl);
+	k = rpc_event_classify(d, n, &form);
 	v = json_loadb(d, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	if (k == EV_DONE) {
+		if (v || form != RPC_FORM_SKIP)
+			abort();
+		return;
+	}
 	/* jansson reads a raw NUL byte as the end of its input; the check
 	 * (rightly) refuses it. */
-	if (v && r == 0 && memchr(d, '\0', n) == NULL) {
-		fprintf(stderr, "check rejects what jansson accepts\n");
+	if (v && form == RPC_FORM_SKIP && memchr(d, '\0', n) == NULL) {
+		fprintf(stderr, "classify skips what jansson accepts\n");
 		abort();
 	}
-	if (!v && r == 1 && strstr(je.text, "too big") == NULL &&
-	    strstr(je.text, "overflow") == NULL) {
-		fprintf(stderr, "check accepts what jansson rejects: %s\n",
+	if (!v && (form == RPC_FORM_AS_IS || form == RPC_FORM_STRIP) &&
+	    strstr(je.text, "too big") == NULL &&
+	    strstr(je.text, "overflow") == NULL &&
+	    strstr(je.text, "NUL byte in object key") == NULL) {
+		fprintf(stderr, "classify prints what jansson rejects: %s\n",
 		    je.text);
 		abort();
 	}
-	if (r == 1 && compact) {
-		if (memchr(d, '\n', n) || memchr(d, '\r', n))
-			abort();
-		if (v && json_is_object(v)) {
-			const char *t = json_string_value(json_object_get(v,
-			    "type"));
-
-			if ((t == NULL) != (type == NULL))
-				abort();
-			if (t && (strlen(t) != tl || memcmp(t, type, tl) != 0))
-				abort();
-		}
+	if (form == RPC_FORM_AS_IS && !one_line_compact(d, n)) {
+		fprintf(stderr, "printed as is but not compact\n");
+		abort();
 	}
-	check_scan(d, n, r, v);
+	if (form == RPC_FORM_STRIP) {
+		char *out = malloc(n ? n : 1);
+		size_t m = jsonscan_strip(out, d, n);
+		json_t *back;
+
+		if (out == NULL)
+			abort();
+		if (m >= n || !one_line_compact(out, m)) {
+			fprintf(stderr, "stripped text is not compact\n");
+			abort();
+		}
+		back = json_loadb(out, m, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+		if (v && (back == NULL || !json_equal(v, back))) {
+			fprintf(stderr, "stripping changed the value\n");
+			abort();
+		}
+		json_decref(back);
+		free(out);
+	}
+	if (v && form != RPC_FORM_SKIP && form != RPC_FORM_PARSE &&
+	    k != kind_of_value(v)) {
+		fprintf(stderr, "kind %d, jansson says %d\n", k,
+		    kind_of_value(v));
+		abort();
+	}
+	check_scan(d, n, v);
 	json_decref(v);
-	(void)rpc_event_classify(d, n, &compact);
 }
 
 int

@@ -458,6 +458,32 @@ jsonscan(const char *s, size_t len, struct jsonscan_field *f, size_t nf,
 	return r;
 }
 
+size_t
+jsonscan_strip(char *dst, const char *s, size_t len)
+{
+	const char *end = s + len;
+	char *d = dst;
+
+	while (s < end) {
+		char c = *s++;
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+			continue;
+		*d++ = c;
+		if (c != '"')
+			continue;
+		while (s < end) {	/* a string, through its closing quote */
+			c = *s++;
+			*d++ = c;
+			if (c == '"')
+				break;
+			if (c == '\\' && s < end)
+				*d++ = *s++;
+		}
+	}
+	return (size_t)(d - dst);
+}
+
 bool
 jsonscan_field_is(const struct jsonscan_field *f, const char *lit)
 {

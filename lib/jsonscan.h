@@ -91,6 +91,11 @@ int jsonscan_value(struct jsonscan *j, struct jsonscan_field *f, size_t nf);
 int jsonscan_object_rest(struct jsonscan *j, struct jsonscan_field *f,
     size_t nf);
 
+/* Copy the valid JSON text s[0, len) to dst (room for len bytes) without
+ * its insignificant white space; strings are copied as written.  Returns
+ * the length of the copy. */
+size_t jsonscan_strip(char *dst, const char *s, size_t len);
+
 /* True when a field's value is the JSON string lit (written without
  * escapes). */
 bool jsonscan_field_is(const struct jsonscan_field *f, const char *lit);

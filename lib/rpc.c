@@ -718,37 +718,6 @@ rpc_call(const struct rpc_target *t, const char *method, json_t *params,
 
 /* ---------------------------------------------------------- JSON check */
 
-int
-rpc_json_check(const char *s, size_t len, bool *compact, const char **type,
-    size_t *type_len)
-{
-	struct jsonscan_field f = { .key = "type", .klen = 4 };
-	const char *t = NULL;
-	size_t tl = 0;
-	unsigned seen;
-	bool simple;
-	int r;
-
-	r = jsonscan(s, len, &f, 1, &seen);
-	/* Simple: the top-level "type" is not in doubt (no escaped key that
-	 * might spell it, at most one, its value written without escapes). */
-	simple = !(seen & JSONSCAN_ESCKEY) && f.count <= 1;
-	if (r == JSONSCAN_VALID && f.val != NULL && f.val[0] == '"') {
-		if (f.escaped)
-			simple = false;
-		else {
-			t = f.val + 1;
-			tl = f.vlen - 2;
-		}
-	}
-	*compact = r == JSONSCAN_VALID && !(seen & JSONSCAN_SPACE) && simple;
-	if (type) {
-		*type = t;
-		*type_len = tl;
-	}
-	return r;
-}
-
 static enum rpc_event_kind
 kind_of(const char *type, size_t n)
 {
@@ -765,32 +734,48 @@ kind_of(const char *type, size_t n)
 	return EV_OTHER;
 }
 
-enum rpc_event_kind
-rpc_event_classify(const char *data, size_t len, bool *compact)
-{
-	const char *type;
-	size_t tl;
-	int r;
-
-	*compact = false;
-	if (len == 6 && memcmp(data, "[DONE]", 6) == 0)
-		return EV_DONE;
-	r = rpc_json_check(data, len, compact, &type, &tl);
-	if (r == 0)
-		return EV_INVALID;
-	if (r == 1 && *compact)
-		return kind_of(type, tl);
-	/* Not simple: the caller re-serialises; the kind comes from the
-	 * parsed value (see json_kind). */
-	return EV_OTHER;
-}
-
 static enum rpc_event_kind
 json_kind(const json_t *v)
 {
 	const char *t = json_string_value(json_object_get(v, "type"));
 
 	return t ? kind_of(t, strlen(t)) : EV_OTHER;
+}
+
+enum rpc_event_kind
+rpc_event_classify(const char *data, size_t len, enum rpc_event_form *form)
+{
+	struct jsonscan_field f = { .key = "type", .klen = 4 };
+	unsigned seen;
+	json_t *v;
+	enum rpc_event_kind k;
+	int r;
+
+	*form = RPC_FORM_SKIP;
+	if (len == 6 && memcmp(data, "[DONE]", 6) == 0)
+		return EV_DONE;
+	r = jsonscan(data, len, &f, 1, &seen);
+	if (r == JSONSCAN_INVALID)
+		return EV_INVALID;
+	if (r == JSONSCAN_TOO_DEEP) {
+		*form = RPC_FORM_PARSE;
+		return EV_OTHER;	/* the caller's parse tells */
+	}
+	*form = (seen & JSONSCAN_SPACE) ? RPC_FORM_STRIP : RPC_FORM_AS_IS;
+	if (!(seen & JSONSCAN_ESCKEY) && f.count <= 1 && !f.escaped)
+		return f.val && f.val[0] == '"' ?
+		    kind_of(f.val + 1, f.vlen - 2) : EV_OTHER;
+	/* In doubt: ask a parser.  jansson refuses a few valid texts (a
+	 * \u0000 in a key, integers beyond 64 bits); the scan's answer is
+	 * the best left then. */
+	v = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	if (v != NULL) {
+		k = json_kind(v);
+		json_decref(v);
+		return k;
+	}
+	return f.count == 1 && !f.escaped && f.val && f.val[0] == '"' ?
+	    kind_of(f.val + 1, f.vlen - 2) : EV_OTHER;
 }
 
 /* ------------------------------------------------------------ cc-rpc run */
@@ -887,6 +872,16 @@ dump_compact(json_t *v)
 	return json_dumps(v, f | JSON_REAL_PRECISION(17));
 }
 
+/* Where a queued reply stands: its "position", 1 when unreadable. */
+static long
+queued_position(const json_t *v)
+{
+	json_t *p = json_object_get(v, "position");
+
+	return json_is_integer(p) && json_integer_value(p) > 0 &&
+	    json_integer_value(p) <= LONG_MAX ? (long)json_integer_value(p) : 1;
+}
+
 /* Print a parsed event (reconnect results, slow path). */
 static void
 put_json(struct run *r, json_t *v, enum rpc_event_kind k)
@@ -904,12 +899,8 @@ put_json(struct run *r, json_t *v, enum rpc_event_kind k)
 	buf_putc(&r->out, '\n');
 	free(s);
 	r->events++;
-	if (k == EV_QUEUED) {
-		json_t *p = json_object_get(v, "position");
-
-		r->queued = json_is_integer(p) && json_integer_value(p) > 0 ?
-		    (long)json_integer_value(p) : 1;
-	}
+	if (k == EV_QUEUED)
+		r->queued = queued_position(v);
 	note_kind(r, k);
 }
 
@@ -917,15 +908,27 @@ static int
 on_stream_event(void *arg, const struct sse_event *ev)
 {
 	struct run *r = arg;
+	enum rpc_event_form form;
 	enum rpc_event_kind k;
-	bool compact;
+	size_t n;
 
-	k = rpc_event_classify(ev->data, ev->data_len, &compact);
+	k = rpc_event_classify(ev->data, ev->data_len, &form);
 	if (k == EV_DONE) {
 		r->done = true;
 		return 1;
 	}
-	if (k == EV_INVALID) {
+	if (form == RPC_FORM_PARSE) {
+		json_t *v = json_loadb(ev->data, ev->data_len,
+		    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+
+		if (v != NULL) {
+			put_json(r, v, json_kind(v));
+			json_decref(v);
+			return 0;
+		}
+		form = RPC_FORM_SKIP;
+	}
+	if (form == RPC_FORM_SKIP) {
 		/* An empty "data:" is no event for us (upstream skips it
 		 * silently too); other non-JSON data is worth a word. */
 		if (ev->data_len > 0)
@@ -933,40 +936,27 @@ on_stream_event(void *arg, const struct sse_event *ev)
 			    r->method);
 		return 0;
 	}
-	if (compact) {
-		if (k == EV_PING && !r->o->pings)
-			return 0;
-		if (k == EV_QUEUED) {
-			json_t *v = json_loadb(ev->data, ev->data_len,
-			    JSON_DECODE_ANY, NULL);
-
-			if (v) {
-				put_json(r, v, k);
-				json_decref(v);
-				return 0;
-			}
-		}
-		buf_reserve(&r->out, ev->data_len + 1);
-		memcpy(r->out.s + r->out.len, ev->data, ev->data_len);
-		r->out.len += ev->data_len;
-		r->out.s[r->out.len++] = '\n';
-		r->out.s[r->out.len] = '\0';
-		r->events++;
-		note_kind(r, k);
+	if (k == EV_PING && !r->o->pings)
 		return 0;
-	}
-	{
+	buf_reserve(&r->out, ev->data_len + 1);
+	if (form == RPC_FORM_AS_IS) {
+		memcpy(r->out.s + r->out.len, ev->data, ev->data_len);
+		n = ev->data_len;
+	} else
+		n = jsonscan_strip(r->out.s + r->out.len, ev->data,
+		    ev->data_len);
+	r->out.len += n;
+	r->out.s[r->out.len++] = '\n';
+	r->out.s[r->out.len] = '\0';
+	r->events++;
+	if (k == EV_QUEUED) {
 		json_t *v = json_loadb(ev->data, ev->data_len,
 		    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 
-		if (v == NULL) {
-			warnx("%s: skipping an event that is not JSON",
-			    r->method);
-			return 0;
-		}
-		put_json(r, v, json_kind(v));
+		r->queued = queued_position(v);
 		json_decref(v);
 	}
+	note_kind(r, k);
 	return 0;
 }
 

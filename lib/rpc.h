@@ -136,24 +136,27 @@ int rpc_run(const struct rpc_target *t, const char *method, json_t *params,
 
 /* The rule cc-rpc uses on each event's raw data, without building a JSON
  * tree in the common case: "[DONE]" ends the stream; otherwise the text
- * must be valid JSON (RFC 8259, UTF-8) or the event is skipped.  When it is
- * already compact (no white space outside strings) it is printed as it is,
- * else re-serialised compactly.  The type is the string value of the
- * top-level "type" key (written without escapes: a repeated "type", an
- * escaped value or any escaped top-level key makes the text not "compact",
- * so the caller parses it to be sure).  *compact is set when valid.  The
- * scan is lib/jsonscan.h's. */
+ * must be valid JSON (RFC 8259, UTF-8) or the event is skipped.  A valid
+ * text is printed as it is when it is compact, and without its white space
+ * (strings untouched) when not: its numbers and escapes are never
+ * rewritten.  Only a text nested too deeply for the scan is parsed and
+ * re-serialised.  The kind comes from the string value of the top-level
+ * "type" key; when that is in doubt (a repeated "type", an escaped value,
+ * an escaped top-level key) the text is parsed to be sure.  The scan is
+ * lib/jsonscan.h's. */
 enum rpc_event_kind {
 	EV_INVALID = -1, EV_OTHER = 0, EV_DONE, EV_PING, EV_RESULT, EV_ERROR,
 	EV_QUEUED
 };
+enum rpc_event_form {
+	RPC_FORM_SKIP,		/* not JSON, or [DONE]: nothing to print */
+	RPC_FORM_AS_IS,		/* valid and compact: the bytes as they are */
+	RPC_FORM_STRIP,		/* valid: the bytes without their white space
+				 * (jsonscan_strip) */
+	RPC_FORM_PARSE,		/* too deep to scan: parse and re-serialise */
+};
 enum rpc_event_kind rpc_event_classify(const char *data, size_t len,
-    bool *compact);
-/* Just the JSON check: 1 valid (and *compact), 0 invalid, -1 too deeply
- * nested to tell here (use a full parser); the JSONSCAN_* results. */
-int rpc_json_check(const char *s, size_t len, bool *compact,
-    const char **type, size_t *type_len);
-
+    enum rpc_event_form *form);
 /* Exit status cc-rpc uses for a status: 0 ok, 1 rpc/http error, 3
  * transport, 4 timeout. */
 int rpc_exit_code(enum rpc_status s);

@@ -71,6 +71,7 @@ SAMPLE_OUT='{"type":"system","subtype":"init"}
 {"type":"partial","content":"héllo "}
 {"type":"text","content":"héllo 世界 🎉"}
 {"type":"tool_use","tool":"Read"}
+{"type":"tool_result","n":123456789012345678901234567890,"s":"a\u00e9 \" b"}
 {"type":"result","session_id":"s1"}'
 
 REPLY_OUT='{"type":"system","subtype":"init","session_id":"s1","model":"m"}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonscan.h"
 #include "rpc.h"
 #include "sse.h"
 #include "tap.h"
@@ -291,72 +292,102 @@ test_targets(void)
 }
 
 static void
-json_is(const char *s, int want, bool want_compact, const char *name)
+json_is(const char *s, enum rpc_event_form want, const char *name)
 {
-	bool c;
-	int r = rpc_json_check(s, strlen(s), &c, NULL, NULL);
+	enum rpc_event_form form;
 
-	if (!ok(r == want && (r != 1 || c == want_compact), name))
-		printf("#   r=%d compact=%d\n", r, c);
+	rpc_event_classify(s, strlen(s), &form);
+	if (!ok(form == want, name))
+		printf("#   form %d, want %d\n", form, want);
+}
+
+static void
+strip_is(const char *s, const char *want, const char *name)
+{
+	char out[256];
+	size_t n = jsonscan_strip(out, s, strlen(s));
+
+	out[n] = '\0';
+	is_str(out, want, name);
 }
 
 static void
 test_json(void)
 {
-	const char *type;
-	size_t tl;
-	bool c;
+	enum rpc_event_form f;
 	struct buf deep = { 0 };
+	const char *s;
 
-	json_is("{\"type\":\"text\",\"content\":\"a\"}", 1, true, "compact object");
-	json_is("{\"a\":[1,2.5e-3,-0,true,false,null,{}],\"b\":[]}", 1, true,
-	    "all kinds of values");
-	json_is("{\"a\": 1}", 1, false, "white space: not compact");
-	json_is("{\"a\":1}\n", 1, false, "trailing newline: not compact");
-	json_is("\"h\xC3\xA9 \xE4\xB8\x96 \xF0\x9F\x8E\x89\"", 1, true, "UTF-8 string");
-	json_is("\"\\u00e9\\ud83c\\udf89\\n\\\"\"", 1, true, "escapes and a surrogate pair");
-	json_is("{\"a\":1,}", 0, false, "trailing comma");
-	json_is("{\"a\":01}", 0, false, "leading zero");
-	json_is("{\"a\":1.}", 0, false, "bare decimal point");
-	json_is("\"\xC0\xAF\"", 0, false, "overlong UTF-8");
-	json_is("\"\xED\xA0\x80\"", 0, false, "UTF-8 surrogate");
-	json_is("\"\xF4\x90\x80\x80\"", 0, false, "beyond U+10FFFF");
-	json_is("\"\xE4\xB8\"", 0, false, "cut UTF-8 sequence");
-	json_is("\"\\ud800\"", 0, false, "lone high surrogate");
-	json_is("\"\\udc00\"", 0, false, "lone low surrogate");
-	json_is("\"a\tb\"", 0, false, "raw tab in a string");
-	json_is("\"\\x\"", 0, false, "bad escape");
-	json_is("{\"a\":1}{}", 0, false, "two values");
-	json_is("", 0, false, "empty");
-	json_is("nul", 0, false, "cut literal");
-	json_is("[DONE]", 0, false, "[DONE] is not JSON");
+	json_is("{\"type\":\"text\",\"content\":\"a\"}", RPC_FORM_AS_IS,
+	    "compact object: as is");
+	json_is("{\"a\":[1,2.5e-3,-0,true,false,null,{}],\"b\":[]}",
+	    RPC_FORM_AS_IS, "all kinds of values");
+	json_is("{\"a\": 1}", RPC_FORM_STRIP, "white space: stripped");
+	json_is("{\"a\":1}\n", RPC_FORM_STRIP, "trailing newline: stripped");
+	json_is("\"h\xC3\xA9 \xE4\xB8\x96 \xF0\x9F\x8E\x89\"", RPC_FORM_AS_IS,
+	    "UTF-8 string");
+	json_is("\"\\u00e9\\ud83c\\udf89\\n\\\"\"", RPC_FORM_AS_IS,
+	    "escapes and a surrogate pair");
+	json_is("{\"a\":1,}", RPC_FORM_SKIP, "trailing comma");
+	json_is("{\"a\":01}", RPC_FORM_SKIP, "leading zero");
+	json_is("{\"a\":1.}", RPC_FORM_SKIP, "bare decimal point");
+	json_is("\"\xC0\xAF\"", RPC_FORM_SKIP, "overlong UTF-8");
+	json_is("\"\xED\xA0\x80\"", RPC_FORM_SKIP, "UTF-8 surrogate");
+	json_is("\"\xF4\x90\x80\x80\"", RPC_FORM_SKIP, "beyond U+10FFFF");
+	json_is("\"\xE4\xB8\"", RPC_FORM_SKIP, "cut UTF-8 sequence");
+	json_is("\"\\ud800\"", RPC_FORM_SKIP, "lone high surrogate");
+	json_is("\"\\udc00\"", RPC_FORM_SKIP, "lone low surrogate");
+	json_is("\"a\tb\"", RPC_FORM_SKIP, "raw tab in a string");
+	json_is("\"\\x\"", RPC_FORM_SKIP, "bad escape");
+	json_is("{\"a\":1}{}", RPC_FORM_SKIP, "two values");
+	json_is("", RPC_FORM_SKIP, "empty");
+	json_is("nul", RPC_FORM_SKIP, "cut literal");
 	for (int i = 0; i < 300; i++)
 		buf_putc(&deep, '[');
 	for (int i = 0; i < 300; i++)
 		buf_putc(&deep, ']');
-	json_is(deep.s, -1, false, "too deep: -1");
+	json_is(deep.s, RPC_FORM_PARSE, "too deep for the scan: parsed");
 	buf_free(&deep);
 
-	rpc_json_check("{\"x\":{\"type\":\"no\"},\"type\":\"result\"}", 35, &c,
-	    &type, &tl);
-	ok(type && tl == 6 && memcmp(type, "result", 6) == 0,
-	    "type is the top-level key's");
-	is_int(rpc_event_classify("[DONE]", 6, &c), EV_DONE, "[DONE]");
-	is_int(rpc_event_classify("{\"type\":\"ping\"}", 15, &c), EV_PING, "ping");
-	is_int(rpc_event_classify("{\"type\":\"result\",\"raw\":{}}", 26, &c),
+	strip_is("{ \"a\" :\t[ 1 , \"x y\\\" z\\\\\" ] ,\r\n\"b\": {} }\n",
+	    "{\"a\":[1,\"x y\\\" z\\\\\"],\"b\":{}}",
+	    "white space outside strings goes, inside stays");
+	strip_is("[ 123456789012345678901234567890 , 1.0000000000000000001e400 ]",
+	    "[123456789012345678901234567890,1.0000000000000000001e400]",
+	    "numbers beyond a double's range are kept as written");
+
+	is_int(rpc_event_classify("[DONE]", 6, &f), EV_DONE, "[DONE]");
+	ok(f == RPC_FORM_SKIP, "[DONE] is not printed");
+	is_int(rpc_event_classify("{\"type\":\"ping\"}", 15, &f), EV_PING, "ping");
+	is_int(rpc_event_classify("{\"type\":\"result\",\"raw\":{}}", 26, &f),
 	    EV_RESULT, "result");
 	is_int(rpc_event_classify("{\"type\":\"error\",\"message\":\"x\"}", 30,
-	    &c), EV_ERROR, "error");
+	    &f), EV_ERROR, "error");
 	is_int(rpc_event_classify("{\"type\":\"queued\",\"position\":2}", 30,
-	    &c), EV_QUEUED, "queued");
-	is_int(rpc_event_classify("{\"type\":\"text\"}", 15, &c), EV_OTHER, "text");
-	is_int(rpc_event_classify("{\"type\":", 8, &c), EV_INVALID, "invalid");
-	rpc_event_classify("{\"type\":\"p\\u0069ng\"}", 20, &c);
-	ok(!c, "escaped type value: parse to be sure");
-	rpc_event_classify("{\"type\":\"a\",\"type\":\"ping\"}", 27, &c);
-	ok(!c, "repeated type: parse to be sure");
-	rpc_event_classify("{\"typ\\u0065\":\"ping\"}", 20, &c);
-	ok(!c, "escaped top-level key: parse to be sure");
+	    &f), EV_QUEUED, "queued");
+	is_int(rpc_event_classify("{\"type\":\"text\"}", 15, &f), EV_OTHER, "text");
+	is_int(rpc_event_classify("{\"type\":", 8, &f), EV_INVALID, "invalid");
+	s = "{\"x\":{\"type\":\"result\"},\"type\":\"text\"}";
+	is_int(rpc_event_classify(s, strlen(s), &f), EV_OTHER,
+	    "the kind is the top-level key's");
+	s = "{\"type\":\"p\\u0069ng\"}";
+	is_int(rpc_event_classify(s, strlen(s), &f), EV_PING,
+	    "an escaped type value is read");
+	ok(f == RPC_FORM_AS_IS, "and printed as written");
+	s = "{\"type\":\"ping\",\"type\":\"result\"}";
+	is_int(rpc_event_classify(s, strlen(s), &f), EV_RESULT,
+	    "a repeated type: the last one");
+	s = "{\"typ\\u0065\":\"error\"}";
+	is_int(rpc_event_classify(s, strlen(s), &f), EV_ERROR,
+	    "an escaped type key is read");
+	s = "{\"a\\u0000\":1, \"type\":\"result\"}";
+	is_int(rpc_event_classify(s, strlen(s), &f), EV_RESULT,
+	    "a \\u0000 in a key (jansson refuses it): the scan's kind");
+	ok(f == RPC_FORM_STRIP, "and the event is printed, not skipped");
+	s = "{\"type\": \"result\", \"n\": 123456789012345678901234567890}";
+	is_int(rpc_event_classify(s, strlen(s), &f), EV_RESULT,
+	    "an integer beyond 64 bits");
+	ok(f == RPC_FORM_STRIP, "is printed (stripped), not skipped");
 }
 
 int
