@@ -89,10 +89,11 @@ printf '  %-44s %9s %9s\n' "reader" "wall ms" "cpu s"
 printf '  %-44s %9s %9s\n' "curl -sN | grep '^data:' (the limit)" "$wc_" "$cc_"
 printf '  %-44s %9s %9s\n' "cc-rpc (NDJSON out, pings kept)" "$wr" "$cr"
 printf '  %-44s %9s %9s\n' "python3 aiohttp, upstream DaemonClient style" "$wp" "$cp"
-ratio=$(paste -d ' ' "$tmp/ccrpc.runs" "$tmp/curl.runs" | awk '{ print $1 / $3 }' |
-	sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-awk -v q="$ratio" -v cr="$cr" -v cp="$cp" 'BEGIN {
-	printf "  cc-rpc wall / curl wall  = %.2f  (median of the per-run ratios; target <= 1.20)\n", q
+read -r ratio rmin rmax < <(paste -d ' ' "$tmp/ccrpc.runs" "$tmp/curl.runs" |
+	awk '{ print $1 / $3 }' | sort -g |
+	awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)], a[1], a[NR] }')
+awk -v q="$ratio" -v lo="$rmin" -v hi="$rmax" -v cr="$cr" -v cp="$cp" 'BEGIN {
+	printf "  cc-rpc wall / curl wall  = %.2f  (median of the per-run ratios, %.2f-%.2f; target <= 1.20)\n", q, lo, hi
 	printf "  cc-rpc cpu  / python cpu = %.3f (target <  0.10)\n", cr / cp }'
 
 # Latency: one event per write, LAT_US apart; a reader timestamps each line.
