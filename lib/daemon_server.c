@@ -21,6 +21,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -29,6 +30,7 @@
 #include "daemon_auth.h"
 #include "daemon_cli.h"
 #include "daemon_server.h"
+#include "daemon_tls.h"
 #include "paths.h"
 #include "util.h"
 
@@ -106,6 +108,7 @@ struct server {
 	struct run *runs;
 	struct tokens tokens;
 	bool auth;
+	SSL_CTX *tls;			/* NULL: plain HTTP */
 	struct timespec started;
 	struct event *ev_chld, *ev_term, *ev_int, *ev_stop_timer;
 	bool stopping;
@@ -1604,6 +1607,73 @@ on_request(struct evhttp_request *req, void *arg)
 	json_decref(body);
 }
 
+/* ----------------------------------------------------------------- tls */
+
+/* Every accepted connection gets a TLS server bufferevent; evhttp sets its
+ * socket.  A NULL here would make evhttp fall back to plain text, so a
+ * failure (out of memory) is fatal. */
+static struct bufferevent *
+tls_bevcb(struct event_base *base, void *arg)
+{
+	struct server *srv = arg;
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	if ((ssl = SSL_new(srv->tls)) == NULL)
+		errx(1, "tls: SSL_new failed");
+	bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		errx(1, "tls: bufferevent_openssl_socket_new failed");
+	/* A client that closes without close_notify ends its connection
+	 * like any other EOF. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+/* Load or generate the pair, build the context, announce the fingerprint.
+ * 0 or -1 (diagnostic printed). */
+static int
+tls_setup(struct server *srv)
+{
+	const struct daemon_opts *o = srv->o;
+	char *cert = o->tls_cert ? xstrdup(o->tls_cert) :
+	    daemon_tls_default_cert();
+	char *key = o->tls_key ? xstrdup(o->tls_key) : daemon_tls_default_key();
+	char *fpfile = NULL, *err = NULL, fp[DAEMON_TLS_FP_LEN];
+	bool created;
+	int rc = -1;
+
+	if (daemon_tls_ensure_pair(cert, key, o->bind, &created, &err) == -1 ||
+	    (srv->tls = daemon_tls_ctx_new(cert, key, fp, &err)) == NULL) {
+		warnx("tls: %s", err);
+		goto out;
+	}
+	if (created)
+		warnx("tls: generated a self-signed certificate: %s", cert);
+	warnx("tls: %s", fp);
+	if (o->fingerprint_file == NULL) {
+		char *d = state_dir(NULL);
+
+		if (d == NULL)
+			warn("~/.codecast");
+		free(d);
+	}
+	fpfile = o->fingerprint_file ? xstrdup(o->fingerprint_file) :
+	    path_state("daemon.fingerprint");
+	if (daemon_tls_write_fingerprint(fpfile, fp, &err) == -1) {
+		warnx("tls: %s", err);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(err);
+	free(fpfile);
+	free(cert);
+	free(key);
+	return rc;
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 static void
@@ -1704,14 +1774,21 @@ daemon_serve(const struct daemon_opts *o)
 			    "one (refusing to start)", o->tokens_file, o->bind);
 			return 1;
 		}
-		warnx("bound to %s: Bearer tokens required from non-loopback "
-		    "clients; traffic is plain HTTP (no TLS)", o->bind);
+		warnx("bound to %s: HTTPS, Bearer tokens required from "
+		    "non-loopback clients", o->bind);
+	}
+	if ((srv.auth || o->tls) && tls_setup(&srv) == -1) {
+		tokens_free(&srv.tokens);
+		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	srv.base = event_base_new();
 	srv.http = srv.base ? evhttp_new(srv.base) : NULL;
 	if (srv.http == NULL) {
 		warnx("cannot create the event loop");
+		if (srv.base)
+			event_base_free(srv.base);
+		SSL_CTX_free(srv.tls);
 		tokens_free(&srv.tokens);
 		return 1;
 	}
@@ -1720,6 +1797,8 @@ daemon_serve(const struct daemon_opts *o)
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(srv.http, on_request, &srv);
+	if (srv.tls)
+		evhttp_set_bevcb(srv.http, tls_bevcb, &srv);
 
 	last = o->port == 0 ? 0 : o->port + o->port_tries;
 	if (last > 65535)
@@ -1800,6 +1879,7 @@ out:
 	}
 	evhttp_free(srv.http);
 	event_base_free(srv.base);
+	SSL_CTX_free(srv.tls);
 	tokens_free(&srv.tokens);
 	return rc;
 }

@@ -17,9 +17,16 @@ struct daemon_opts {
 	int ping_secs;		/* SSE keepalive period (30) */
 	int kill_secs;		/* SIGTERM → SIGKILL grace (5) */
 	bool strict_auth;	/* tokens from loopback clients too (tests) */
+	bool tls;		/* HTTPS even on loopback (always when not) */
+	const char *tls_cert;	/* NULL: ~/.codecast/tls-cert.pem */
+	const char *tls_key;	/* NULL: ~/.codecast/tls-key.pem */
+	const char *fingerprint_file;	/* NULL: ~/.codecast/daemon.fingerprint */
 };
 
-/* Run the daemon until SIGTERM/SIGINT.  Prints DAEMON_PORT=N on stdout once
+/* Run the daemon until SIGTERM/SIGINT.  With TLS (tls set, or bind not
+ * loopback) the certificate pair is loaded or generated (lib/daemon_tls.h)
+ * first, its fingerprint printed on stderr ("cc-daemon: tls: sha256:HEX")
+ * and written to the fingerprint file.  Prints DAEMON_PORT=N on stdout once
  * listening.  Returns the process exit status (0 after a clean shutdown,
  * 1 when it cannot start); diagnostics go to stderr. */
 int daemon_serve(const struct daemon_opts *o);

@@ -5,6 +5,7 @@
 
 load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
+bats_require_minimum_version 1.5.0
 
 setup() {
 	export HOME="$BATS_TEST_TMPDIR/home"
@@ -16,6 +17,7 @@ setup() {
 	export MOCK_CLAUDE_ARGV_JSONL="$BATS_TEST_TMPDIR/argv.jsonl"
 	DAEMON=${DAEMON:-cc-daemon}
 	PIDS=()
+	CURL_OPTS=()	# e.g. --cacert FILE for a daemon serving HTTPS
 }
 
 teardown() {
@@ -55,7 +57,7 @@ rpc() {
 	else
 		body=$(jq -cn --arg m "$1" '{method:$m}')
 	fi
-	curl -sS -m 20 -H 'Content-Type: application/json' -d "$body" "$URL"
+	curl -sS -m 20 "${CURL_OPTS[@]}" -H 'Content-Type: application/json' -d "$body" "$URL"
 }
 
 # send SID MESSAGE: the SSE data payloads, one per line ([DONE] included).
@@ -63,7 +65,7 @@ send() {
 	local body
 	body=$(jq -cn --arg s "$1" --arg m "$2" \
 	    '{method:"session.send",params:{sessionId:$s,message:$m}}')
-	curl -sS -N -m 60 -H 'Content-Type: application/json' -d "$body" "$URL" |
+	curl -sS -N -m 60 "${CURL_OPTS[@]}" -H 'Content-Type: application/json' -d "$body" "$URL" |
 	    sed -u -n 's/^data: //p'
 }
 
@@ -530,7 +532,7 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	[ ! -e "$HOME/.codecast/daemon.port" ]
 }
 
-@test "non-loopback bind: refuses to start without tokens; Bearer tokens checked" {
+@test "non-loopback bind: refuses to start without tokens; HTTPS; Bearer tokens checked" {
 	run cc-daemon -p 0 -b 127.0.0.2 --port-file "$BATS_TEST_TMPDIR/p"
 	assert_failure 1
 	assert_output --partial "no tokens"
@@ -538,13 +540,32 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	printf 'tokens:\n  - token: ccast_%064d\n    label: test\n    created: "2026-01-01T00:00:00"\n' 7 >"$HOME/.codecast/tokens.yaml"
 	chmod 600 "$HOME/.codecast/tokens.yaml"
 	CC_DAEMON_STRICT_AUTH=1 start_daemon -b 127.0.0.2
-	URL="http://127.0.0.2:$PORT/rpc"
-	run curl -sS -w ' %{http_code}' -H 'Content-Type: application/json' -d '{"method":"health.check"}' "$URL"
+	# 127.0.0.2 is not in the loopback-bind list (127.0.0.1, localhost,
+	# ::1): auth mode, so HTTPS without being asked.
+	grep -q "bound to 127.0.0.2: HTTPS" "$BATS_TEST_TMPDIR/daemon.err"
+	local fp cert="$HOME/.codecast/tls-cert.pem" tok="ccast_$(printf '%064d' 7)"
+	fp=$(sed -n 's/^cc-daemon: tls: \(sha256:[0-9a-f]\{64\}\)$/\1/p' "$BATS_TEST_TMPDIR/daemon.err")
+	[ -n "$fp" ]
+	URL="https://127.0.0.2:$PORT/rpc"
+	# The generated certificate names the bind address too.
+	openssl x509 -in "$cert" -noout -ext subjectAltName | grep -q 'IP Address:127.0.0.2'
+	run curl -sS -w ' %{http_code}' --cacert "$cert" -H 'Content-Type: application/json' -d '{"method":"health.check"}' "$URL"
 	assert_output "Unauthorized: missing Bearer token 401"
-	run curl -sS -w ' %{http_code}' -H 'Authorization: Bearer ccast_nope' -H 'Content-Type: application/json' -d '{"method":"health.check"}' "$URL"
+	run curl -sS -w ' %{http_code}' --cacert "$cert" -H 'Authorization: Bearer ccast_nope' -H 'Content-Type: application/json' -d '{"method":"health.check"}' "$URL"
 	assert_output "Unauthorized: invalid token 401"
-	run curl -sS -H "Authorization: Bearer ccast_$(printf '%064d' 7)" -H 'Content-Type: application/json' -d '{"method":"health.check"}' "$URL"
+	run curl -sS --cacert "$cert" -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' -d '{"method":"health.check"}' "$URL"
 	echo "$output" | jq -e '.result.ok == true'
+	# Plain HTTP gets nothing, and the token is not accepted in clear text.
+	run curl -sS -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' -d '{"method":"health.check"}' "http://127.0.0.2:$PORT/rpc"
+	assert_failure
+	refute_output --partial '"ok"'
+	# cc-rpc with the pin and the token; without the token, 401.
+	run --separate-stderr cc-rpc --token "$tok" --fingerprint "$fp" "https://127.0.0.2:$PORT" health.check
+	assert_success
+	echo "$output" | jq -e '.ok == true'
+	run --separate-stderr cc-rpc --fingerprint "$fp" "https://127.0.0.2:$PORT" health.check
+	assert_failure
+	[[ "$stderr" == *401* || "$stderr" == *Unauthorized* ]]
 }
 
 @test "static binary: health.check and one send" {
@@ -631,4 +652,240 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	assert_output --partial "127.0.0.4"
 	start_daemon -b 127.0.0.1
 	rpc health.check | jq -e '.result.ok'
+}
+
+# ------------------------------------------------------------------ tls
+
+# start_tls_daemon [ARGS...]: start_daemon with --tls on 127.0.0.1; sets FP
+# (the fingerprint printed on stderr), URL (https) and CURL_OPTS.
+start_tls_daemon() {
+	start_daemon --tls "$@"
+	# cc-daemon-static says so under its own name
+	FP=$(sed -n 's/^cc-daemon\(-static\)\{0,1\}: tls: \(sha256:[0-9a-f]\{64\}\)$/\2/p' "$BATS_TEST_TMPDIR/daemon.err")
+	[ -n "$FP" ] || { cat "$BATS_TEST_TMPDIR/daemon.err" >&2; return 1; }
+	URL="https://127.0.0.1:$PORT/rpc"
+	CURL_OPTS=(--cacert "$HOME/.codecast/tls-cert.pem")
+}
+
+@test "tls: --tls on loopback: pinned, unpinned (3), wrong pin (3), --cacert, curl" {
+	start_tls_daemon
+	local cert="$HOME/.codecast/tls-cert.pem" der
+	# the fingerprint is the SHA-256 of the DER certificate, printed once
+	der=$(openssl x509 -in "$cert" -outform DER | sha256sum | cut -d' ' -f1)
+	assert_equal "$FP" "sha256:$der"
+	assert_equal "$(grep -c 'tls: sha256:' "$BATS_TEST_TMPDIR/daemon.err")" 1
+	assert_equal "$(cat "$HOME/.codecast/daemon.fingerprint")" "$FP"
+	assert_equal "$(stat -c %a "$HOME/.codecast/daemon.fingerprint")" 600
+	run --separate-stderr cc-rpc --fingerprint "$FP" "https://127.0.0.1:$PORT" health.check
+	assert_success
+	echo "$output" | jq -e --argjson pid "$DPID" '.ok == true and .pid == $pid'
+	# no pin: a self-signed certificate is not trusted
+	run --separate-stderr cc-rpc "https://127.0.0.1:$PORT" health.check
+	assert_equal "$status" 3
+	assert_output ""
+	local wrong
+	wrong=sha256:$(printf '%064d' 0)
+	run --separate-stderr cc-rpc --fingerprint "$wrong" "https://127.0.0.1:$PORT" health.check
+	assert_equal "$status" 3
+	assert_equal "$stderr" "cc-rpc: health.check: TLS certificate $FP does not match the pinned $wrong"
+	# the certificate as its own CA: chain and SAN (127.0.0.1, localhost)
+	run --separate-stderr cc-rpc --cacert "$cert" "https://127.0.0.1:$PORT" health.check
+	assert_success
+	echo "$output" | jq -e '.ok == true'
+	run --separate-stderr cc-rpc --cacert "$cert" "https://localhost:$PORT" health.check
+	assert_success
+	# a second, independent client
+	run curl -sS --cacert "$cert" -H 'Content-Type: application/json' -d '{"method":"health.check"}' "https://127.0.0.1:$PORT/rpc"
+	assert_success
+	echo "$output" | jq -e '.result.ok == true'
+	run curl -sS -H 'Content-Type: application/json' -d '{"method":"health.check"}' "https://127.0.0.1:$PORT/rpc"
+	assert_failure 60	# curl: peer certificate cannot be authenticated
+	# TLS 1.2 is the floor
+	run curl -sS --cacert "$cert" --tls-max 1.1 -H 'Content-Type: application/json' -d '{"method":"health.check"}' "https://127.0.0.1:$PORT/rpc"
+	assert_failure
+	run curl -sS --cacert "$cert" --tlsv1.2 --tls-max 1.2 -H 'Content-Type: application/json' -d '{"method":"health.check"}' "https://127.0.0.1:$PORT/rpc"
+	assert_success
+	echo "$output" | jq -e '.result.ok == true'
+}
+
+@test "tls: session.send streams arrive complete and in order (curl and cc-rpc)" {
+	start_tls_daemon
+	local sid i
+	sid=$(create app)
+	run send "$sid" "echo:over tls"
+	assert_equal "$(sed '$d' <<<"$output" | jq -r .type | tr '\n' ' ')" "ping system partial partial text result "
+	assert_equal "$(sed '$d' <<<"$output" | jq -r 'select(.type=="text").content')" "over tls"
+	assert_equal "$(tail -n 1 <<<"$output")" "[DONE]"
+	# a long stream: 3000 partials, each once and in order
+	run send "$sid" "count:3000"
+	assert_equal "$(tail -n 1 <<<"$output")" "[DONE]"
+	assert_equal "$(sed '$d' <<<"$output" | jq -j 'select(.type=="partial").content')" "$(seq -s ' ' 3000) "
+	# a >100 KiB event
+	run send "$sid" huge
+	sed '$d' <<<"$output" | jq -se '([.[] | select(.type=="partial")][0].content | utf8bytelength) > 102400 and .[-1].type == "result"'
+	# cc-rpc, pinned, for the same stream
+	run --separate-stderr cc-rpc --fingerprint "$FP" "https://127.0.0.1:$PORT" session.send sessionId="$sid" message=count:500
+	assert_success
+	assert_equal "$(jq -j 'select(.type=="partial").content' <<<"$output")" "$(seq -s ' ' 500) "
+	assert_equal "$(jq -r .type <<<"$output" | tail -n 1)" result
+	# several at once
+	local sids=() pids=()
+	for i in $(seq 0 7); do sids+=("$(create app)"); done
+	for i in $(seq 0 7); do
+		send "${sids[$i]}" "count:$((200 + i))" >"$BATS_TEST_TMPDIR/s$i" &
+		pids+=($!)
+	done
+	PIDS+=("${pids[@]}")
+	for i in "${pids[@]}"; do wait "$i"; done
+	for i in $(seq 0 7); do
+		assert_equal "$(tail -n 1 "$BATS_TEST_TMPDIR/s$i")" "[DONE]"
+		assert_equal "$(sed '$d' "$BATS_TEST_TMPDIR/s$i" | jq -j 'select(.type=="partial").content')" "$(seq -s ' ' $((200 + i))) "
+	done
+}
+
+@test "tls: plain HTTP, garbage and a silent client fail alone; the daemon keeps serving" {
+	start_tls_daemon
+	run curl -sS -m 5 -H 'Content-Type: application/json' -d '{"method":"health.check"}' "http://127.0.0.1:$PORT/rpc"
+	assert_failure
+	refute_output --partial '"ok"'
+	# a client that connects and says nothing does not block others
+	exec 7<>"/dev/tcp/127.0.0.1/$PORT"
+	printf '\x16\x03\x01\xff\xff garbage\r\n\r\n' | timeout 5 nc -q 1 127.0.0.1 "$PORT" >/dev/null || true
+	rpc health.check | jq -e '.result.ok == true'
+	local sid
+	sid=$(create app)
+	run send "$sid" "echo:still here"
+	assert_equal "$(sed '$d' <<<"$output" | jq -r 'select(.type=="text").content')" "still here"
+	exec 7>&-
+	kill -0 "$DPID"
+	kill -TERM "$DPID"
+	wait "$DPID"
+}
+
+@test "tls: the pair is generated once (0600, 0700 dir) and reused; --fingerprint" {
+	run --separate-stderr cc-daemon --fingerprint
+	assert_success
+	[[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
+	local fp=$output cert="$HOME/.codecast/tls-cert.pem" key="$HOME/.codecast/tls-key.pem"
+	assert_equal "$stderr" "cc-daemon: tls: generated a self-signed certificate: $cert"
+	assert_equal "$(stat -c %a "$HOME/.codecast")" 700
+	assert_equal "$(stat -c %a "$cert")" 600
+	assert_equal "$(stat -c %a "$key")" 600
+	# no temporary files left behind
+	assert_equal "$(ls "$HOME/.codecast" | tr '\n' ' ')" "tls-cert.pem tls-key.pem "
+	# what was asked for: EC P-256, v3, ~10 years, SANs, matching key
+	openssl x509 -in "$cert" -noout -text >"$BATS_TEST_TMPDIR/text"
+	grep -q 'Version: 3' "$BATS_TEST_TMPDIR/text"
+	grep -q 'NIST CURVE: P-256' "$BATS_TEST_TMPDIR/text"
+	grep -q 'DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1$' "$BATS_TEST_TMPDIR/text"
+	openssl x509 -in "$cert" -noout -checkend $((3649 * 86400)) >/dev/null
+	! openssl x509 -in "$cert" -noout -checkend $((3651 * 86400)) >/dev/null
+	assert_equal "$(openssl pkey -in "$key" -pubout)" "$(openssl x509 -in "$cert" -noout -pubkey)"
+	# reused: by a daemon, by a restart, by --fingerprint
+	start_tls_daemon
+	assert_equal "$FP" "$fp"
+	! grep -q generated "$BATS_TEST_TMPDIR/daemon.err"
+	kill -TERM "$DPID"
+	wait "$DPID"
+	start_tls_daemon
+	assert_equal "$FP" "$fp"
+	kill -TERM "$DPID"
+	wait "$DPID"
+	run --separate-stderr cc-daemon --fingerprint
+	assert_success
+	assert_equal "$output" "$fp"
+	assert_equal "$stderr" ""
+	# another HOME gets another pair (random key and serial)
+	run env HOME="$BATS_TEST_TMPDIR/home2" cc-daemon --fingerprint
+	assert_success
+	[ "${lines[-1]}" != "$fp" ]
+}
+
+@test "tls: a key that does not match its certificate is refused (exit 1, one line)" {
+	local a="$BATS_TEST_TMPDIR/a" b="$BATS_TEST_TMPDIR/b"
+	mkdir -p "$a" "$b"
+	cc-daemon --fingerprint --tls-cert "$a/cert.pem" --tls-key "$a/key.pem" 2>/dev/null
+	cc-daemon --fingerprint --tls-cert "$b/cert.pem" --tls-key "$b/key.pem" 2>/dev/null
+	run --separate-stderr cc-daemon -p 0 --tls --port-file "$BATS_TEST_TMPDIR/p" --tls-cert "$a/cert.pem" --tls-key "$b/key.pem"
+	assert_equal "$status" 1
+	assert_output ""
+	assert_equal "$stderr" "cc-daemon: tls: $b/key.pem does not match the certificate $a/cert.pem"
+	[ ! -e "$BATS_TEST_TMPDIR/p" ]
+	run --separate-stderr cc-daemon --fingerprint --tls-cert "$a/cert.pem" --tls-key "$b/key.pem"
+	assert_equal "$status" 1
+	assert_equal "$stderr" "cc-daemon: tls: $b/key.pem does not match the certificate $a/cert.pem"
+	# half a pair is refused, never silently replaced
+	rm "$b/key.pem"
+	run --separate-stderr cc-daemon -p 0 --tls --port-file "$BATS_TEST_TMPDIR/p" --tls-cert "$b/cert.pem" --tls-key "$b/key.pem"
+	assert_equal "$status" 1
+	assert_equal "${#stderr_lines[@]}" 1
+	assert_equal "$stderr" "cc-daemon: tls: $b/key.pem: no such file, but the certificate $b/cert.pem exists (remove it to generate a new pair)"
+	# not a certificate at all
+	echo nonsense >"$b/cert.pem"
+	cp "$a/key.pem" "$b/key.pem"
+	run --separate-stderr cc-daemon -p 0 --tls --port-file "$BATS_TEST_TMPDIR/p" --tls-cert "$b/cert.pem" --tls-key "$b/key.pem"
+	assert_equal "$status" 1
+	assert_equal "${#stderr_lines[@]}" 1
+	# the options go together
+	run cc-daemon --tls --tls-cert "$a/cert.pem"
+	assert_failure 2
+	# the given pair is used: its fingerprint is printed
+	start_daemon --tls --tls-cert "$a/cert.pem" --tls-key "$a/key.pem"
+	grep -q "^cc-daemon: tls: $(cc-daemon --fingerprint --tls-cert "$a/cert.pem" --tls-key "$a/key.pem")\$" "$BATS_TEST_TMPDIR/daemon.err"
+	[ ! -e "$HOME/.codecast/tls-cert.pem" ]
+}
+
+@test "tls: daemon.yaml tls: true, tls_cert and tls_key; bad values refused" {
+	mkdir -p "$HOME/.codecast" "$HOME/pki"
+	cc-daemon --fingerprint --tls-cert "$HOME/pki/c.pem" --tls-key "$HOME/pki/k.pem" >"$BATS_TEST_TMPDIR/fp" 2>/dev/null
+	printf 'tls: true\ntls_cert: ~/pki/c.pem\ntls_key: ~/pki/k.pem\n' >"$HOME/.codecast/daemon.yaml"
+	start_tls_daemon
+	assert_equal "$FP" "$(cat "$BATS_TEST_TMPDIR/fp")"
+	CURL_OPTS=(--cacert "$HOME/pki/c.pem")
+	rpc health.check | jq -e '.result.ok == true'
+	[ ! -e "$HOME/.codecast/tls-cert.pem" ]
+	kill -TERM "$DPID"
+	wait "$DPID"
+	# tls: true alone turns HTTPS on with the default pair
+	printf 'tls: yes\n' >"$HOME/.codecast/daemon.yaml"
+	start_daemon
+	URL="https://127.0.0.1:$PORT/rpc"
+	CURL_OPTS=(--cacert "$HOME/.codecast/tls-cert.pem")
+	rpc health.check | jq -e '.result.ok == true'
+	kill -TERM "$DPID"
+	wait "$DPID"
+	# plain HTTP stays the default on loopback
+	printf 'tls: false\n' >"$HOME/.codecast/daemon.yaml"
+	start_daemon
+	URL="http://127.0.0.1:$PORT/rpc"
+	CURL_OPTS=()
+	rpc health.check | jq -e '.result.ok == true'
+	! grep -q 'tls:' "$BATS_TEST_TMPDIR/daemon.err"
+	kill -TERM "$DPID"
+	wait "$DPID"
+	printf 'tls: maybe\n' >"$HOME/.codecast/daemon.yaml"
+	run cc-daemon -p 0 --port-file "$BATS_TEST_TMPDIR/p"
+	assert_failure 1
+	assert_output "cc-daemon: $HOME/.codecast/daemon.yaml: tls: not a boolean: maybe"
+	printf 'tls_cert: /x.pem\n' >"$HOME/.codecast/daemon.yaml"
+	run cc-daemon -p 0 --port-file "$BATS_TEST_TMPDIR/p"
+	assert_failure 1
+	assert_output "cc-daemon: $HOME/.codecast/daemon.yaml: tls_cert and tls_key go together"
+}
+
+@test "static binary: HTTPS health.check and one send" {
+	[ -x "$CC_BIN/cc-daemon-static" ] || skip "run 'make static' first"
+	file "$CC_BIN/cc-daemon-static" | grep -q 'statically linked'
+	DAEMON="$CC_BIN/cc-daemon-static"
+	start_tls_daemon
+	run --separate-stderr cc-rpc --fingerprint "$FP" "https://127.0.0.1:$PORT" health.check
+	assert_success
+	echo "$output" | jq -e '.ok == true and .version == "0.1.0"'
+	local sid
+	sid=$(create app)
+	run send "$sid" "echo:static tls ok"
+	assert_equal "$(sed '$d' <<<"$output" | jq -r 'select(.type=="text").content')" "static tls ok"
+	run curl -sS -m 5 -H 'Content-Type: application/json' -d '{"method":"health.check"}' "http://127.0.0.1:$PORT/rpc"
+	assert_failure
+	rpc health.check | jq -e '.result.ok == true'
 }

@@ -9,6 +9,7 @@
 
 #include "daemon_auth.h"
 #include "daemon_server.h"
+#include "daemon_tls.h"
 #include "paths.h"
 #include "util.h"
 
@@ -18,6 +19,9 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: cc-daemon [-v] [-p PORT] [-b ADDR] [--tokens FILE] "
 	    "[--port-file FILE]\n"
+	    "                 [--tls] [--tls-cert FILE --tls-key FILE]\n"
+	    "       cc-daemon --fingerprint [-b ADDR] "
+	    "[--tls-cert FILE --tls-key FILE]\n"
 	    "       cc-daemon --version | --help\n"
 	    "\n"
 	    "Run the coding CLI once per message and serve the Codecast daemon\n"
@@ -26,9 +30,17 @@ usage(FILE *f)
 	    "  -p, --port PORT      first port to try (DAEMON_PORT, daemon.yaml; 9100);\n"
 	    "                       the next free one up to PORT+100 is used; 0: any\n"
 	    "  -b, --bind ADDR      address (DAEMON_BIND, daemon.yaml; 127.0.0.1);\n"
-	    "                       anything but loopback requires tokens\n"
+	    "                       anything but loopback requires tokens and\n"
+	    "                       serves HTTPS\n"
 	    "      --tokens FILE    Bearer tokens (~/.codecast/tokens.yaml)\n"
 	    "      --port-file FILE where to write the port (~/.codecast/daemon.port)\n"
+	    "      --tls            serve HTTPS on loopback too (daemon.yaml tls: true)\n"
+	    "      --tls-cert FILE  certificate, PEM (~/.codecast/tls-cert.pem;\n"
+	    "                       generated, self-signed, with the key if both\n"
+	    "                       are missing)\n"
+	    "      --tls-key FILE   its private key, PEM (~/.codecast/tls-key.pem)\n"
+	    "      --fingerprint    print the certificate's sha256:HEX (creating the\n"
+	    "                       pair if needed) and exit\n"
 	    "  -v, --verbose        log requests and the CLIs' stderr to stderr\n"
 	    "  -c, --config FILE    accepted and ignored (upstream compatibility)\n"
 	    "  -V, --version        print \"cc-daemon " CC_VERSION "\"\n"
@@ -45,6 +57,36 @@ parse_port(const char *s, const char *what)
 	return (int)v;
 }
 
+/* --fingerprint: the pair daemon_serve would use, made if missing; its
+ * fingerprint on stdout. */
+static int
+print_fingerprint(const struct daemon_opts *o)
+{
+	char *cert = o->tls_cert ? xstrdup(o->tls_cert) :
+	    daemon_tls_default_cert();
+	char *key = o->tls_key ? xstrdup(o->tls_key) : daemon_tls_default_key();
+	char *err = NULL, fp[DAEMON_TLS_FP_LEN];
+	bool created;
+	int rc = 1;
+
+	if (daemon_tls_ensure_pair(cert, key, o->bind, &created, &err) == -1 ||
+	    daemon_tls_fingerprint_file(cert, fp, &err) == -1) {
+		warnx("tls: %s", err);
+		goto out;
+	}
+	if (created)
+		warnx("tls: generated a self-signed certificate: %s", cert);
+	printf("%s\n", fp);
+	rc = fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+	if (rc)
+		warn("stdout");
+out:
+	free(err);
+	free(cert);
+	free(key);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -53,6 +95,10 @@ main(int argc, char **argv)
 		{ "bind", required_argument, NULL, 'b' },
 		{ "tokens", required_argument, NULL, 't' },
 		{ "port-file", required_argument, NULL, 'P' },
+		{ "tls", no_argument, NULL, 'T' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "fingerprint", no_argument, NULL, 'F' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -61,8 +107,12 @@ main(int argc, char **argv)
 	};
 	struct daemon_opts o;
 	struct daemon_conf conf;
+	struct daemon_tls_conf tconf;
 	const char *port_arg = NULL, *bind_arg = NULL, *env;
+	const char *cert_arg = NULL, *key_arg = NULL;
 	char *conf_path, *errmsg = NULL, *tokens = NULL, *bind = NULL;
+	char *cert = NULL, *key = NULL;
+	bool tls_opt = false, fp_mode = false;
 	int ch, rc;
 
 	memset(&o, 0, sizeof(o));
@@ -79,6 +129,18 @@ main(int argc, char **argv)
 			break;
 		case 'P':
 			o.port_file = optarg;
+			break;
+		case 'T':
+			tls_opt = true;
+			break;
+		case 'C':
+			cert_arg = optarg;
+			break;
+		case 'K':
+			key_arg = optarg;
+			break;
+		case 'F':
+			fp_mode = true;
 			break;
 		case 'c':
 			break;
@@ -100,6 +162,11 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if ((cert_arg == NULL) != (key_arg == NULL)) {
+		warnx("--tls-cert and --tls-key go together");
+		usage(stderr);
+		return 2;
+	}
 
 	/* Defaults < daemon.yaml < environment < options. */
 	conf_path = path_state("daemon.yaml");
@@ -108,7 +175,36 @@ main(int argc, char **argv)
 		free(errmsg);
 		memset(&conf, 0, sizeof(conf));
 	}
+	if (daemon_tls_conf_load(conf_path, &tconf, &errmsg) == -1) {
+		/* Not "using defaults": a daemon told to encrypt must not
+		 * quietly serve plain text. */
+		warnx("%s", errmsg);
+		free(errmsg);
+		daemon_conf_free(&conf);
+		free(conf_path);
+		free(tokens);
+		return 1;
+	}
+	if ((tconf.cert == NULL) != (tconf.key == NULL)) {
+		warnx("%s: tls_cert and tls_key go together", conf_path);
+		daemon_tls_conf_free(&tconf);
+		daemon_conf_free(&conf);
+		free(conf_path);
+		free(tokens);
+		return 1;
+	}
 	free(conf_path);
+	if (cert_arg) {
+		cert = xstrdup(cert_arg);
+		key = xstrdup(key_arg);
+	} else if (tconf.cert) {
+		cert = xstrdup(tconf.cert);
+		key = xstrdup(tconf.key);
+	}
+	o.tls = tls_opt || tconf.tls == 1;
+	o.tls_cert = cert;
+	o.tls_key = key;
+	daemon_tls_conf_free(&tconf);
 	o.port = conf.port ? conf.port : 9100;
 	if ((env = getenv("DAEMON_PORT")) != NULL && *env) {
 		long long v;
@@ -126,6 +222,10 @@ main(int argc, char **argv)
 		bind_arg = conf.bind ? conf.bind : "127.0.0.1";
 	bind = xstrdup(bind_arg);
 	o.bind = bind;
+	if (fp_mode) {
+		rc = print_fingerprint(&o);
+		goto out;
+	}
 	if (tokens == NULL)
 		tokens = conf.tokens_file ? path_expand_tilde(conf.tokens_file) :
 		    path_state("tokens.yaml");
@@ -144,8 +244,11 @@ main(int argc, char **argv)
 	}
 
 	rc = daemon_serve(&o);
+out:
 	daemon_conf_free(&conf);
 	free(tokens);
 	free(bind);
+	free(cert);
+	free(key);
 	return rc;
 }

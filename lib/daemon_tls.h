@@ -1,0 +1,68 @@
+/* daemon_tls.h — cc-daemon's HTTPS: the certificate and key (loaded, or a
+ * self-signed pair generated on first use), the fingerprint clients pin
+ * (`cc-rpc --fingerprint`, `tls_fingerprint:`), the server SSL_CTX, and the
+ * TLS keys of daemon.yaml (`tls`, `tls_cert`, `tls_key`).
+ *
+ * Generated pair: EC P-256 key, self-signed X.509 v3 certificate valid for
+ * 10 years with a random serial, SANs DNS:localhost, IP:127.0.0.1, IP:::1
+ * and the bind address when it is a specific IP literal.  Both files are
+ * written 0600 under a temporary name and renamed into place; the key is
+ * renamed last, so a crash leaves either no pair or a whole one.
+ *
+ * Functions returning int give 0 on success, -1 with *err set to a malloc'd
+ * one-line message (no program name, no newline). */
+#ifndef CC_DAEMON_TLS_H
+#define CC_DAEMON_TLS_H
+
+#include <stdbool.h>
+
+#include <openssl/ssl.h>
+
+/* "sha256:" + 64 lowercase hex digits + NUL. */
+#define DAEMON_TLS_FP_LEN	(7 + 64 + 1)
+
+/* The TLS keys of daemon.yaml. */
+struct daemon_tls_conf {
+	int tls;		/* -1 unset, 0 false, 1 true */
+	char *cert;		/* tls_cert; NULL: unset (~ expanded) */
+	char *key;		/* tls_key; NULL: unset (~ expanded) */
+};
+
+/* Read tls/tls_cert/tls_key from daemon.yaml.  A missing file leaves all
+ * unset (0).  A file that is not YAML gives -1 (*err); c is then all
+ * unset.  A `tls:` value other than a YAML boolean is an error too. */
+int daemon_tls_conf_load(const char *path, struct daemon_tls_conf *c,
+    char **err);
+void daemon_tls_conf_free(struct daemon_tls_conf *c);
+
+/* Where the pair lives by default: ~/.codecast/tls-cert.pem and
+ * tls-key.pem (malloc'd). */
+char *daemon_tls_default_cert(void);
+char *daemon_tls_default_key(void);
+
+/* Make sure cert_path and key_path hold a matching pair: when neither
+ * exists, generate one (its SANs as above; bind may be NULL); when both
+ * exist, check that the key belongs to the certificate.  One of the two
+ * without the other is an error.  *created (may be NULL) tells whether a
+ * pair was generated.  The default files' directory is created 0700. */
+int daemon_tls_ensure_pair(const char *cert_path, const char *key_path,
+    const char *bind, bool *created, char **err);
+
+/* The server context for an existing pair (the certificate file may hold a
+ * chain, leaf first): TLS 1.2 at least, the server's cipher preference,
+ * no renegotiation.  fp receives the leaf's fingerprint, sha256:HEX over
+ * the DER certificate (what `openssl x509 -noout -fingerprint -sha256`
+ * shows, lower case without colons).  NULL with *err on failure, e.g. when
+ * the key does not match the certificate. */
+SSL_CTX *daemon_tls_ctx_new(const char *cert_path, const char *key_path,
+    char fp[DAEMON_TLS_FP_LEN], char **err);
+
+/* The fingerprint of the first certificate in cert_path. */
+int daemon_tls_fingerprint_file(const char *cert_path,
+    char fp[DAEMON_TLS_FP_LEN], char **err);
+
+/* Write fp and a newline to path (0600, temporary name then rename). */
+int daemon_tls_write_fingerprint(const char *path, const char *fp,
+    char **err);
+
+#endif
