@@ -170,12 +170,13 @@ main(int argc, char **argv)
 
 	/* Defaults < daemon.yaml < environment < options. */
 	conf_path = path_state("daemon.yaml");
+	memset(&tconf, 0, sizeof(tconf));
 	if (daemon_conf_load(conf_path, &conf, &errmsg) == -1) {
 		warnx("%s (using defaults)", errmsg);
 		free(errmsg);
+		errmsg = NULL;
 		memset(&conf, 0, sizeof(conf));
-	}
-	if (daemon_tls_conf_load(conf_path, &tconf, &errmsg) == -1) {
+	} else if (daemon_tls_conf_load(conf_path, &tconf, &errmsg) == -1) {
 		/* Not "using defaults": a daemon told to encrypt must not
 		 * quietly serve plain text. */
 		warnx("%s", errmsg);
