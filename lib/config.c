@@ -3,6 +3,7 @@
  * that every bad input is one line naming file:line:col. */
 #include "config.h"
 #include "paths.h"
+#include "proxycmd.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -412,6 +413,25 @@ parse_peer(struct ld *l, yaml_node_t *key, yaml_node_t *val, bool v1, struct pee
 	if (p->proxy_jump && *p->proxy_jump == '\0') {
 		free(p->proxy_jump);
 		p->proxy_jump = NULL;
+	}
+	if (p->proxy_command && *p->proxy_command == '\0') {
+		free(p->proxy_command);
+		p->proxy_command = NULL;
+	}
+	if (p->proxy_command) {
+		yaml_node_t *pc = map_get(l, val, "proxy_command");
+		char *why = proxycmd_check(p->proxy_command);
+
+		if (why) {
+			fail_at(l, pc, "%s.proxy_command: %s", path, why);
+			free(why);
+			goto out;
+		}
+		if (p->proxy_jump) {
+			fail_at(l, pc, "%s: proxy_jump and proxy_command exclude "
+			    "each other", path);
+			goto out;
+		}
 	}
 	rc = 0;
 out:

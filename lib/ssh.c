@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "paths.h"
+#include "proxycmd.h"
 #include "ssh.h"
 #include "util.h"
 
@@ -35,6 +36,7 @@ struct hop {
 	LIBSSH2_SESSION *s;
 	LIBSSH2_CHANNEL *ch;	/* direct-tcpip to the next hop */
 	int pump_fd;		/* the other socketpair end, pumped to ch */
+	pid_t proxy_pid;	/* the proxy_command carrying sock, or -1 */
 	pthread_t thr;
 	bool thr_started;
 	atomic_bool dead;
@@ -403,19 +405,26 @@ try_agent(LIBSSH2_SESSION *s, const char *user)
 	return ok;
 }
 
+/* The remote user: the peer's, else ours. */
+static const char *
+peer_user(const struct peer *p)
+{
+	struct passwd *pw;
+
+	if (p->user)
+		return p->user;
+	pw = getpwuid(getuid());
+	return pw ? pw->pw_name : "root";
+}
+
 static int
 authenticate(struct hop *h, enum ssh_fail *why, char **err)
 {
 	const struct peer *p = h->p;
-	const char *user = p->user;
-	struct passwd *pw;
+	const char *user = peer_user(p);
 	struct buf tried = { 0 };
 	char *methods, *pwerr = NULL;
 
-	if (!user) {
-		pw = getpwuid(getuid());
-		user = pw ? pw->pw_name : "root";
-	}
 	methods = libssh2_userauth_list(h->s, user, (unsigned)strlen(user));
 	if (!methods) {
 		if (libssh2_userauth_authenticated(h->s))
@@ -609,6 +618,7 @@ hop_teardown(struct hop *h)
 	if (h->sock != -1)
 		close(h->sock);
 	h->sock = -1;
+	proxycmd_stop(&h->proxy_pid, 1000);
 	if (h->password) {
 		explicit_bzero(h->password, strlen(h->password));
 		free(h->password);
@@ -667,6 +677,13 @@ ssh_connect(const struct config *cfg, const struct peer *p, int timeout_ms,
 			    "jump host ", q->id);
 			return NULL;
 		}
+		if (q->proxy_jump && q->proxy_command) {
+			*why = SSH_FAIL_PROTO;
+			*errmsg = xasprintf("%s%s: proxy_jump and proxy_command "
+			    "exclude each other", q == p ? "" : "jump host ",
+			    q->id);
+			return NULL;
+		}
 		chain[n++] = q;
 		if (!q->proxy_jump)
 			break;
@@ -684,13 +701,32 @@ ssh_connect(const struct config *cfg, const struct peer *p, int timeout_ms,
 	for (i = 0; i < n; i++) {
 		c->hops[i].p = chain[n - 1 - i];
 		c->hops[i].sock = c->hops[i].pump_fd = -1;
+		c->hops[i].proxy_pid = -1;
 		atomic_init(&c->hops[i].dead, false);
 	}
 	for (i = 0; i < n; i++) {
 		struct hop *h = &c->hops[i];
 		int rc;
 
-		if (i == 0) {
+		if (i == 0 && h->p->proxy_command) {
+			char *cmd = proxycmd_expand(h->p->proxy_command, h->p,
+			    peer_user(h->p), &e);
+
+			if (cmd == NULL) {
+				char *m = e;
+
+				*why = SSH_FAIL_PROTO;
+				e = xasprintf("proxy_command: %s", m);
+				free(m);
+				goto fail;
+			}
+			h->sock = proxycmd_start(cmd, &h->proxy_pid, &e);
+			free(cmd);
+			if (h->sock == -1) {
+				*why = SSH_FAIL_CONNECT;
+				goto fail;
+			}
+		} else if (i == 0) {
 			h->sock = tcp_connect(h->p->host, h->p->port, timeout_ms, why, &e);
 			if (h->sock == -1)
 				goto fail;
@@ -705,10 +741,26 @@ ssh_connect(const struct config *cfg, const struct peer *p, int timeout_ms,
 		libssh2_session_set_blocking(h->s, 1);
 		libssh2_session_set_timeout(h->s, timeout_ms);
 		if ((rc = libssh2_session_handshake(h->s, h->sock)) != 0) {
+			char *m = sess_error(h->s), *how = NULL;
+
 			*why = rc == LIBSSH2_ERROR_TIMEOUT ? SSH_FAIL_CONNECT : SSH_FAIL_PROTO;
-			char *m = sess_error(h->s);
-			e = xasprintf("ssh handshake with %s:%d: %s", h->p->host,
-			    h->p->port, rc == LIBSSH2_ERROR_TIMEOUT ? "timed out" : m);
+			/* A proxy that gave up says more than the
+			 * handshake's read error (give it 200 ms to end). */
+			if (h->proxy_pid != -1 && rc != LIBSSH2_ERROR_TIMEOUT)
+				for (int k = 0; k < 20 && (how =
+				    proxycmd_ended(&h->proxy_pid)) == NULL; k++)
+					sleep_ms(10);
+			if (how) {
+				*why = SSH_FAIL_CONNECT;
+				e = xasprintf("proxy_command %s before the ssh "
+				    "handshake with %s:%d", how, h->p->host,
+				    h->p->port);
+			} else
+				e = xasprintf("ssh handshake with %s:%d%s: %s",
+				    h->p->host, h->p->port, h->proxy_pid != -1 ?
+				    " over proxy_command" : "",
+				    rc == LIBSSH2_ERROR_TIMEOUT ? "timed out" : m);
+			free(how);
 			free(m);
 			goto fail;
 		}

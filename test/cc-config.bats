@@ -261,6 +261,25 @@ YAML
 	assert_output --partial 'jump cycle a -> b -> c -> b'
 }
 
+@test "error: proxy_command with an unknown token; with proxy_jump too" {
+	printf 'peers:\n  a:\n    ssh_host: h\n    proxy_command: nc %%h %%x\n' > config.yaml
+	run cc-config -c config.yaml
+	assert_one_line_error
+	assert_output 'cc-config: config.yaml:4:20: peers.a.proxy_command: unknown token %x (known: %h %p %r %n %%)'
+	printf 'peers:\n  a:\n    ssh_host: h\n    proxy_command: nc %%h %%p %%\n' > trail.yaml
+	run cc-config -c trail.yaml
+	assert_one_line_error
+	assert_output --partial 'peers.a.proxy_command: a lone % at the end'
+	printf 'peers:\n  j:\n    ssh_host: j\n  a:\n    ssh_host: h\n    proxy_jump: j\n    proxy_command: ssh -W %%h:%%p j\n' > both.yaml
+	run cc-config -c both.yaml
+	assert_one_line_error
+	assert_output 'cc-config: both.yaml:7:20: peers.a: proxy_jump and proxy_command exclude each other'
+	printf 'peers:\n  a:\n    ssh_host: h\n    proxy_command: "ssh -W %%h:%%p %%%% b"\n' > ok.yaml
+	run cc-config -c ok.yaml --peer a
+	assert_success
+	assert_equal "$(jq -r .proxy_command <<<"$output")" 'ssh -W %h:%p %% b'
+}
+
 @test "error: invalid host_key_check and a directory as the config" {
 	printf 'peers:\n  a:\n    host_key_check: maybe\n' > c.yaml
 	run cc-config -c c.yaml

@@ -298,6 +298,61 @@ rpc_via() {	# port -> the stub's answer to health.check
 	assert_output "cc-tunnel: t: jump host j1: connect 127.0.0.1:$dead: Connection refused"
 }
 
+@test "proxy_command: OpenSSH's ssh -W through a bastion carries the connection; %h %p %r %n" {
+	sshd_start b "LogLevel DEBUG1"
+	sshd_start t
+	stub_daemon
+	pc="echo %r %n %h %p >$BATS_TEST_TMPDIR/tokens; exec ssh -F /dev/null -i $SSHD_CLIENT_KEY -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=$BATS_TEST_TMPDIR/bastion_known -p $SSHD_PORT_b -W %h:%p root@127.0.0.1"
+	peer t "$SSHD_PORT_t" "ssh_user: root" "ssh_key: $SSHD_CLIENT_KEY" "proxy_command: \"$pc\"" | write_config
+	run cc-tunnel t
+	assert_success
+	port=$output
+	run rpc_via "$port"
+	assert_success
+	assert_output --partial '"ok": true'
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/tokens")" "root t 127.0.0.1 $SSHD_PORT_t"
+	# the bastion forwarded to the target; the target saw one session
+	grep -q "127.0.0.1 port $SSHD_PORT_t\|127.0.0.1:$SSHD_PORT_t" "$(sshd_log b)"
+	[ "$(sshd_connections b)" -eq 1 ]
+	[ "$(sshd_connections t)" -eq 1 ]
+	# the target's key was checked and recorded under its own name
+	ssh-keygen -F "[127.0.0.1]:$SSHD_PORT_t" -f "$HOME/.ssh/known_hosts" >/dev/null
+	# closing the tunnel stops the proxy command
+	pgrep -f -- "-W 127.0.0.1:$SSHD_PORT_t" >/dev/null
+	cc-tunnel --close t
+	for _ in $(seq 50); do pgrep -f -- "-W 127.0.0.1:$SSHD_PORT_t" >/dev/null || break; sleep 0.1; done
+	run pgrep -f -- "-W 127.0.0.1:$SSHD_PORT_t"
+	assert_failure
+	# a jump host reached by proxy_command starts a chain
+	sshd_start t2
+	{
+		peer t "$SSHD_PORT_t" "ssh_user: root" "ssh_key: $SSHD_CLIENT_KEY" "proxy_command: \"$pc\""
+		peer t2 "$SSHD_PORT_t2" "ssh_user: root" "ssh_key: $SSHD_CLIENT_KEY" "proxy_jump: t"
+	} | write_config
+	run cc-tunnel t2
+	assert_success
+	run rpc_via "$output"
+	assert_success
+	assert_output --partial '"ok": true'
+	[ "$(sshd_connections b)" -eq 2 ]
+	[ "$(sshd_connections t2)" -eq 1 ]
+}
+
+@test "proxy_command that fails: one line with its exit status (exit 3); its own words in the log" {
+	sshd_start t
+	peer t "$SSHD_PORT_t" "ssh_user: root" "ssh_key: $SSHD_CLIENT_KEY" \
+		"proxy_command: \"echo 'bastion: no route' >&2; exit 7\"" | write_config
+	run cc-tunnel --no-ensure t
+	assert_equal "$status" 3
+	assert_one_line_error
+	assert_output "cc-tunnel: t: proxy_command exited with status 7 before the ssh handshake with 127.0.0.1:$SSHD_PORT_t"
+	grep -qx 'bastion: no route' "$HOME/.codecast/tunnels/t.log"
+	# in the foreground (-f) the command's stderr is the terminal's
+	run cc-tunnel -f --no-ensure t
+	assert_equal "$status" 3
+	assert_line --index 0 "bastion: no route"
+}
+
 @test "exec: stdout, stderr, stdin and the exit status pass through, no new handshake" {
 	sshd_start a
 	peer a "$SSHD_PORT_a" "ssh_user: root" "ssh_key: $SSHD_CLIENT_KEY" | write_config
