@@ -112,12 +112,13 @@ sshd_stop() {
 	pid=$(cat "$SSHD_DIR/$name/pid" 2>/dev/null) || return 0
 	# the children as they are now; then the listener first, so that no
 	# connection accepted meanwhile (a holder reconnecting) survives it
-	c=$(pgrep -P "$pid")
-	kill -STOP "$pid" 2>/dev/null
-	c="$c $(pgrep -P "$pid")"
-	kill "$pid" 2>/dev/null
-	kill -CONT "$pid" 2>/dev/null
-	for c in $c; do kill "$c" 2>/dev/null; done
+	# (any of them may have ended meanwhile: a failed kill is no error)
+	c=$(pgrep -P "$pid" || true)
+	kill -STOP "$pid" 2>/dev/null || true
+	c="$c $(pgrep -P "$pid" || true)"
+	kill "$pid" 2>/dev/null || true
+	kill -CONT "$pid" 2>/dev/null || true
+	for c in $c; do kill "$c" 2>/dev/null || true; done
 	wait "$pid" 2>/dev/null || true
 }
 
