@@ -889,3 +889,25 @@ start_tls_daemon() {
 	assert_failure
 	rpc health.check | jq -e '.result.ok == true'
 }
+
+@test "tls: a client that leaves mid-stream loses nothing: the rest comes from reconnect" {
+	MOCK_CLAUDE_DELAY=0.04 start_tls_daemon
+	local sid body cpid i got
+	sid=$(create app)
+	body=$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"count:60"}}')
+	curl -sS -N "${CURL_OPTS[@]}" -H 'Content-Type: application/json' -d "$body" "$URL" >"$BATS_TEST_TMPDIR/part" &
+	cpid=$!
+	PIDS+=("$cpid")
+	for i in $(seq 200); do grep -q '"content":"10 "' "$BATS_TEST_TMPDIR/part" && break; sleep 0.02; done
+	kill "$cpid"
+	wait "$cpid" || true
+	grep -q '"content":"10 "' "$BATS_TEST_TMPDIR/part"
+	! grep -q 'DONE' "$BATS_TEST_TMPDIR/part" || false
+	wait_idle "$sid"
+	rpc session.queue_stats "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.clientConnected == false and .result.responsePending > 0'
+	rpc session.reconnect "$(jq -cn --arg s "$sid" '{sessionId:$s}')" >"$BATS_TEST_TMPDIR/rest"
+	jq -e '.result.bufferedEvents[-1].type == "result"' "$BATS_TEST_TMPDIR/rest"
+	got="$( { sed -n 's/^data: //p' "$BATS_TEST_TMPDIR/part" | jq -j 'select(.type=="partial").content';
+	    jq -j '.result.bufferedEvents[] | select(.type=="partial").content' "$BATS_TEST_TMPDIR/rest"; } )"
+	assert_equal "$got" "$(seq -s ' ' 60) "
+}
