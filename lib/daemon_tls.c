@@ -296,7 +296,8 @@ write_tmp(const char *path, const struct buf *data, char **err)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 	    0600);
 	if (fd == -1) {
-		*err = xasprintf("%s: %s", tmp, strerror(errno));
+		/* Named after the file wanted: ENOENT means its directory. */
+		*err = xasprintf("%s: %s", path, strerror(errno));
 		free(tmp);
 		return NULL;
 	}
