@@ -296,6 +296,8 @@ peer_defaults(struct peer *p, const char *id)
 	p->transport = TRANSPORT_SSH;
 	p->port = 22;
 	p->daemon_port = 9100;
+	p->alive_interval = 30;
+	p->alive_count = 3;
 	p->project_path = xstrdup("~/Projects");
 	p->host_key_check = HKC_ACCEPT_NEW;
 }
@@ -349,6 +351,10 @@ parse_peer(struct ld *l, yaml_node_t *key, yaml_node_t *val, bool v1, struct pee
 	    get_str(l, val, "proxy_jump", path, &p->proxy_jump) ||
 	    get_str(l, val, "proxy_command", path, &p->proxy_command) ||
 	    get_int(l, val, "daemon_port", path, 1, 65535, &p->daemon_port) ||
+	    get_int(l, val, "server_alive_interval", path, 0, 3600,
+	    &p->alive_interval) ||
+	    get_int(l, val, "server_alive_count_max", path, 1, 100,
+	    &p->alive_count) ||
 	    get_str(l, val, "node_path", path, &p->node_path) ||
 	    get_str(l, val, "project_path", path, &p->project_path) ||
 	    get_list(l, val, "default_paths", path, false, &p->default_paths) ||

@@ -29,6 +29,8 @@ struct peer {
 	char *proxy_jump;	/* another peer's id, or NULL */
 	char *proxy_command;
 	int daemon_port;	/* 9100 */
+	int alive_interval;	/* server_alive_interval, s: 30 (0: off) */
+	int alive_count;	/* server_alive_count_max: 3 */
 	char *node_path;
 	char *project_path;	/* "~/Projects"; expanded by the remote shell */
 	struct strlist default_paths;

@@ -62,6 +62,10 @@ config_peer_to_json(const struct config *c, const struct peer *p, bool secrets)
 	json_object_set_new(o, "proxy_jump", jstr(p->proxy_jump));
 	json_object_set_new(o, "proxy_command", jstr(p->proxy_command));
 	json_object_set_new(o, "daemon_port", json_integer(p->daemon_port));
+	json_object_set_new(o, "server_alive_interval",
+	    json_integer(p->alive_interval));
+	json_object_set_new(o, "server_alive_count_max",
+	    json_integer(p->alive_count));
 	json_object_set_new(o, "node_path", jstr(p->node_path));
 	json_object_set_new(o, "project_path", jstr(p->project_path));
 	json_object_set_new(o, "default_paths", jlist(&p->default_paths));

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -28,7 +29,6 @@
 #define MAX_HOPS	16
 #define PUMP_BUF	(64 * 1024)
 #define SEND_STALL_MS	30000	/* a peer that takes no bytes this long is dead */
-#define KEEPALIVE_S	30
 
 struct hop {
 	const struct peer *p;
@@ -37,6 +37,7 @@ struct hop {
 	LIBSSH2_CHANNEL *ch;	/* direct-tcpip to the next hop */
 	int pump_fd;		/* the other socketpair end, pumped to ch */
 	pid_t proxy_pid;	/* the proxy_command carrying sock, or -1 */
+	int sock_err;		/* errno of the last failed send, 0: none */
 	pthread_t thr;
 	bool thr_started;
 	atomic_bool dead;
@@ -72,8 +73,8 @@ static LIBSSH2_SEND_FUNC(send_all)
 	const char *p = buffer;
 	size_t off = 0;
 	long long deadline = monotonic_ms() + SEND_STALL_MS;
+	struct hop *h = *abstract;
 
-	(void)abstract;
 	while (off < length) {
 		ssize_t n = send(socket, p + off, length - off, flags | MSG_NOSIGNAL);
 		if (n > 0) {
@@ -91,6 +92,8 @@ static LIBSSH2_SEND_FUNC(send_all)
 				return -errno;
 			continue;
 		}
+		if (n < 0)
+			h->sock_err = errno;	/* for ssh_socket_error() */
 		return off ? (ssize_t)off : (n < 0 ? -errno : -EPIPE);
 	}
 	return (ssize_t)off;
@@ -112,6 +115,29 @@ ssh_known_host_name(const char *host, int port)
 	if (port == 22)
 		return xstrdup(host);
 	return xasprintf("[%s]:%d", host, port);
+}
+
+/* A peer that vanishes without a word (a suspended laptop, a cut link, a
+ * host that froze) is noticed by the kernel rather than after TCP's
+ * fifteen minutes of retries: probes after interval seconds of quiet, and
+ * bytes unacknowledged for interval × count seconds (our SSH keepalives,
+ * sent every interval) end the connection with ETIMEDOUT. */
+static void
+tcp_liveness(int fd, int interval, int count)
+{
+	int one = 1, tmo;
+
+	if (interval <= 0)
+		return;
+	tmo = interval * count * 1000;
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) == -1 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &interval,
+	    sizeof interval) == -1 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval,
+	    sizeof interval) == -1 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count) == -1 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &tmo, sizeof tmo) == -1)
+		warn("tcp keepalive");
 }
 
 /* TCP connect to host:port within timeout_ms. */
@@ -504,7 +530,7 @@ pump_main(void *arg)
 	bool fd_eof = false, ch_eof = false, shut = false, eof_sent = false;
 
 	libssh2_session_set_blocking(h->s, 0);
-	libssh2_keepalive_config(h->s, 0, KEEPALIVE_S);
+	libssh2_keepalive_config(h->s, 0, (unsigned)h->p->alive_interval);
 	for (;;) {
 		bool progress = false;
 		ssize_t n;
@@ -565,7 +591,7 @@ pump_main(void *arg)
 			break;
 		if (ch_eof && downlen == 0)
 			break;	/* the jump host closed the channel */
-		int next = KEEPALIVE_S;
+		int next = h->p->alive_interval;
 		if (libssh2_keepalive_send(h->s, &next) != 0)
 			break;
 		if (progress)
@@ -730,6 +756,8 @@ ssh_connect(const struct config *cfg, const struct peer *p, int timeout_ms,
 			h->sock = tcp_connect(h->p->host, h->p->port, timeout_ms, why, &e);
 			if (h->sock == -1)
 				goto fail;
+			tcp_liveness(h->sock, h->p->alive_interval,
+			    h->p->alive_count);
 		}
 		h->s = libssh2_session_init_ex(NULL, NULL, NULL, h);
 		if (!h->s) {
@@ -807,6 +835,12 @@ fail:
 	}
 	ssh_disconnect(c);
 	return NULL;
+}
+
+int
+ssh_socket_error(const struct ssh_conn *c)
+{
+	return c->hops[c->n - 1].sock_err;
 }
 
 LIBSSH2_SESSION *

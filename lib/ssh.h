@@ -53,6 +53,9 @@ struct ssh_conn *ssh_connect(const struct config *cfg, const struct peer *p,
     int timeout_ms, enum ssh_fail *why, char **errmsg);
 LIBSSH2_SESSION *ssh_session(const struct ssh_conn *c);
 int ssh_socket(const struct ssh_conn *c);	/* the final session's socket */
+/* errno of the last failed send on the final session's socket (the kernel
+ * reports a connection's error once: this keeps it), 0 when none. */
+int ssh_socket_error(const struct ssh_conn *c);
 /* Number of hops (1 without jumps). */
 int ssh_hops(const struct ssh_conn *c);
 /* False once a jump hop's pump has stopped (its connection died). */

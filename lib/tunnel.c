@@ -32,7 +32,6 @@
 #define FWD_BUF		(128 * 1024)	/* per direction per connection */
 #define CTL_MAX_FRAME	(1 << 20)
 #define CTL_BUF_MAX	(256 * 1024)	/* exec stdin / output backlog */
-#define KEEPALIVE_S	30
 #define BACKOFF_MAX_S	30
 
 /* ---------- small helpers ---------- */
@@ -553,7 +552,7 @@ session_ready(struct holder *h, struct ssh_conn *c, int remote_port)
 	h->sock = ssh_socket(c);
 	h->remote_port = remote_port;
 	libssh2_session_set_blocking(h->s, 0);
-	libssh2_keepalive_config(h->s, 0, KEEPALIVE_S);
+	libssh2_keepalive_config(h->s, 0, (unsigned)h->p->alive_interval);
 	hlog("%s: connected (%d hop%s), forwarding 127.0.0.1:%d to the peer's "
 	    "127.0.0.1:%d", h->p->id, ssh_hops(c), ssh_hops(c) == 1 ? "" : "s",
 	    h->port, remote_port);
@@ -1089,6 +1088,7 @@ tunnel_hold(const struct config *cfg, const struct peer *p, int timeout_ms,
 	atomic_init(&h.rstop, false);
 	atomic_init(&h.orphan, false);
 	long long last_check = monotonic_ms();
+	int alive_next_s = 0;	/* seconds to the next keepalive, 0: none */
 	c = ssh_connect(cfg, p, timeout_ms, &why, &err);
 	if (!c) {
 		hlog("%s: %s", p->id, err);
@@ -1139,9 +1139,11 @@ tunnel_hold(const struct config *cfg, const struct peer *p, int timeout_ms,
 					lost = true;
 			}
 			if (!lost && h.s) {
-				int next = KEEPALIVE_S;
+				int next = h.p->alive_interval;
 				if (libssh2_keepalive_send(h.s, &next) != 0)
 					lost = true;
+				else
+					alive_next_s = next;
 			}
 			if (!lost && h.ssh && !ssh_jumps_alive(h.ssh))
 				lost = true;
@@ -1206,6 +1208,8 @@ tunnel_hold(const struct config *cfg, const struct peer *p, int timeout_ms,
 			pf[k++] = (struct pollfd){ .fd = cn->fd, .events = ev };
 		}
 		int tmo = 5000;		/* the state check below */
+		if (alive_next_s > 0 && alive_next_s * 1000 < tmo)
+			tmo = alive_next_s * 1000;	/* the next keepalive */
 		if (h.zombies || h.opening)
 			tmo = 50;	/* libssh2 may hold their replies already */
 		int pr = poll(pf, k, tmo);
@@ -1249,16 +1253,38 @@ tunnel_hold(const struct config *cfg, const struct peer *p, int timeout_ms,
 			accept_all(&h, h.lfd, CONN_FWD);
 		if (h.s && !h.reconnecting && pf[isess].revents) {
 			short re = pf[isess].revents;
+			int soerr = 0;	/* the socket's error, read once */
 			if ((re & POLLIN) && channels_open(&h) == 0) {
 				char b;
 				ssize_t pk = recv(h.sock, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-				if (pk == 0 || (pk < 0 && errno != EAGAIN))
+				if (pk < 0 && errno != EAGAIN) {
+					soerr = errno;
+					re |= POLLHUP;
+				} else if (pk == 0)
 					re |= POLLHUP;
 				else
 					h.idle_pending = true;
 			}
 			if (re & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL)) {
-				session_lost(&h, "connection closed by the peer");
+				socklen_t sl = sizeof soerr;
+				char *lostwhy;
+
+				if (soerr == 0 && (re & POLLERR) &&
+				    getsockopt(h.sock, SOL_SOCKET, SO_ERROR, &soerr,
+				    &sl) == -1)
+					soerr = 0;
+				if (soerr == 0)
+					soerr = ssh_socket_error(h.ssh);
+				if (soerr == ETIMEDOUT)
+					lostwhy = xasprintf("the peer stopped answering "
+					    "(no answer in %d s)", p->alive_interval *
+					    p->alive_count);
+				else if (soerr != 0)
+					lostwhy = xstrdup(strerror(soerr));
+				else
+					lostwhy = xstrdup("connection closed by the peer");
+				session_lost(&h, lostwhy);
+				free(lostwhy);
 				start_reconnect(&h);
 			}
 		}

@@ -58,7 +58,7 @@ YAML
 	assert_success
 	echo "$output" | jq -e . >/dev/null
 	run jq -c '.peers["gpu-1"]' <<<"$output"
-	assert_output "{\"transport\":\"ssh\",\"host\":\"10.0.0.5\",\"user\":\"alice\",\"port\":22,\"ssh_key\":\"$HOME/.ssh/id_gpu\",\"password\":\"file:~/pw\",\"proxy_jump\":\"bastion\",\"proxy_command\":null,\"daemon_port\":9100,\"node_path\":null,\"project_path\":\"~/Projects\",\"default_paths\":[\"~/app\",\"/srv/data\"],\"address\":null,\"token\":null,\"tls_fingerprint\":null,\"host_key_check\":\"accept-new\",\"jump_only\":false}"
+	assert_output "{\"transport\":\"ssh\",\"host\":\"10.0.0.5\",\"user\":\"alice\",\"port\":22,\"ssh_key\":\"$HOME/.ssh/id_gpu\",\"password\":\"file:~/pw\",\"proxy_jump\":\"bastion\",\"proxy_command\":null,\"daemon_port\":9100,\"server_alive_interval\":30,\"server_alive_count_max\":3,\"node_path\":null,\"project_path\":\"~/Projects\",\"default_paths\":[\"~/app\",\"/srv/data\"],\"address\":null,\"token\":null,\"tls_fingerprint\":null,\"host_key_check\":\"accept-new\",\"jump_only\":false}"
 }
 
 @test "v2 config: host/user/port spellings, local and http peers, unset var stays literal" {

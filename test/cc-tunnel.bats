@@ -48,7 +48,27 @@ setup() {
 	sshd_setup
 	CFG=$BATS_TEST_TMPDIR/config.yaml
 	export CODECAST_CONFIG=$CFG
-	STUB_PID= AGENT_PID= BLACKHOLE_PID= DAEMON_PID=
+	STUB_PID= AGENT_PID= BLACKHOLE_PID= DAEMON_PID= NS=
+}
+
+netns_up() {	# a network namespace of this test's own, linked by a veth
+		# pair: sets NS, NS_ADDR (its side), NS_IF (its interface)
+	local n a b
+	[ "$(id -u)" = 0 ] && command -v ip >/dev/null ||
+		skip "needs root and iproute2 to make a network namespace"
+	n=$(( (RANDOM << 15 | RANDOM) % 16384 ))
+	a=$((n / 64)) b=$(( (n % 64) * 4 ))
+	NS=cctest-$$-$n
+	NS_IF=ccn$n
+	NS_ADDR=10.231.$a.$((b + 2))
+	ip netns add "$NS"
+	ip link add "cch$n" type veth peer name "$NS_IF"
+	ip link set "$NS_IF" netns "$NS"
+	ip addr add "10.231.$a.$((b + 1))/30" dev "cch$n"
+	ip link set "cch$n" up
+	ip netns exec "$NS" ip addr add "$NS_ADDR/30" dev "$NS_IF"
+	ip netns exec "$NS" ip link set "$NS_IF" up
+	ip netns exec "$NS" ip link set lo up
 }
 
 teardown() {
@@ -68,6 +88,7 @@ teardown() {
 	[ -n "$BLACKHOLE_PID" ] && kill "$BLACKHOLE_PID" 2>/dev/null
 	[ -n "$DAEMON_PID" ] && [ "$DAEMON_PID" != null ] && kill "$DAEMON_PID" 2>/dev/null
 	sshd_stop_all
+	[ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
 	[ -z "$bad" ] || fail "sanitizer report in a holder log"
 }
 
@@ -351,6 +372,34 @@ rpc_via() {	# port -> the stub's answer to health.check
 	run cc-tunnel -f --no-ensure t
 	assert_equal "$status" 3
 	assert_line --index 0 "bastion: no route"
+}
+
+@test "a peer that goes silent (link cut: no FIN, no RST) is noticed in interval x count; back, the holder reconnects" {
+	netns_up
+	SSHD_NETNS=$NS SSHD_ADDR=$NS_ADDR sshd_start s
+	printf 'peers:\n  s:\n    ssh_host: %s\n    ssh_port: %s\n    ssh_user: root\n    ssh_key: %s\n    daemon_port: 1\n    server_alive_interval: 1\n    server_alive_count_max: 2\n' \
+		"$NS_ADDR" "$SSHD_PORT_s" "$SSHD_CLIENT_KEY" >"$CFG"
+	port=$(cc-tunnel --no-ensure s)
+	run cc-tunnel exec s -- echo hi
+	assert_output hi
+	log=$HOME/.codecast/tunnels/s.log
+	# the peer's side of the link goes down: its packets are dropped
+	ip netns exec "$NS" ip link set "$NS_IF" down
+	start=$SECONDS
+	for _ in $(seq 200); do grep -q 'connection lost' "$log" && break; sleep 0.1; done
+	grep -q 'connection lost: the peer stopped answering (no answer in 2 s)' "$log"
+	# keepalives every 1 s, unanswered for 2 s: noticed in seconds, not
+	# after TCP's quarter of an hour of retries
+	[ $((SECONDS - start)) -le 12 ]
+	ip netns exec "$NS" ip link set "$NS_IF" up
+	for _ in $(seq 100); do
+		run cc-tunnel exec s -- echo back
+		[ "$output" = back ] && break
+		sleep 0.2
+	done
+	assert_output back
+	assert_equal "$(cc-tunnel --no-ensure s)" "$port"
+	[ "$(sshd_connections s)" -eq 2 ]
 }
 
 @test "exec: stdout, stderr, stdin and the exit status pass through, no new handshake" {

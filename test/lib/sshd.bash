@@ -9,6 +9,9 @@
 #   sshd_log NAME              # path of its log (LogLevel VERBOSE)
 #   sshd_connections NAME      # number of authenticated connections so far
 #   sshd_children NAME         # pids of the per-connection sshd processes
+#   SSHD_ADDR=A SSHD_NETNS=N sshd_start ...
+#                              # listen on A inside network namespace N (one
+#                              # the test created) instead of 127.0.0.1
 #   sshd_password_user         # as root: create user cctest (once); sets
 #                              # SSHD_PW_USER, SSHD_PW_PASS; returns 1 if not root
 #
@@ -56,7 +59,7 @@ sshd_start() {
 				echo "$o"
 			done
 			[ $has_pam = 1 ] || echo "UsePAM no"
-			echo "ListenAddress 127.0.0.1"
+			echo "ListenAddress ${SSHD_ADDR:-127.0.0.1}"
 			echo "Port $port"
 			echo "HostKey $d/host_ed25519"
 			echo "PidFile $d/sshd.pid"
@@ -71,13 +74,15 @@ sshd_start() {
 			echo "Subsystem sftp internal-sftp"
 		} >"$d/sshd_config"
 		: >"$d/sshd.log"
-		/usr/sbin/sshd -D -f "$d/sshd_config" -E "$d/sshd.log" &
+		# SSHD_NETNS: inside a network namespace of the test's own
+		# (ip netns exec execs sshd: $! is sshd's pid)
+		${SSHD_NETNS:+ip netns exec "$SSHD_NETNS"} /usr/sbin/sshd -D -f "$d/sshd_config" -E "$d/sshd.log" &
 		local pid=$!
 		# ready when the port accepts
 		local t
 		for t in $(seq 1 100); do
 			if ! kill -0 "$pid" 2>/dev/null; then break; fi
-			if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			if (exec 3<>"/dev/tcp/${SSHD_ADDR:-127.0.0.1}/$port") 2>/dev/null; then
 				printf -v "SSHD_PORT_$name" %s "$port"
 				printf -v "SSHD_PID_$name" %s "$pid"
 				SSHD_NAMES+=("$name")
