@@ -13,6 +13,7 @@
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
+COMPLDIR  ?= $(PREFIX)/share/bash-completion/completions
 VERSION   := 0.1.0
 
 CC        ?= cc
@@ -106,10 +107,14 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(BINS) $(wildcard $(STATIC_BINS)) $(DESTDIR)$(BINDIR)/
 	for m in $(MAN_PAGES); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	install -d $(DESTDIR)$(COMPLDIR)
+	install -m 644 contrib/bash-completion/codecast $(DESTDIR)$(COMPLDIR)/cc-config
+	for b in $(filter-out cc-config,$(notdir $(BINS))); do ln -sf cc-config $(DESTDIR)$(COMPLDIR)/$$b; done
 
 uninstall:
 	for b in $(notdir $(BINS) $(STATIC_BINS)); do rm -f $(DESTDIR)$(BINDIR)/$$b; done
 	for m in $(notdir $(MAN_PAGES)); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$m; done
+	for b in $(notdir $(BINS)); do rm -f $(DESTDIR)$(COMPLDIR)/$$b; done
 
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PKGS := build-essential pkg-config libssh2-1-dev libcurl4-openssl-dev libyaml-dev \

@@ -46,4 +46,9 @@ commands() {
 	[ -f "$dest/opt/cc/share/man/man1/cc-config.1" ]
 	[ -f "$dest/opt/cc/share/man/man5/codecast.yaml.5" ]
 	[ -f "$dest/opt/cc/share/man/man7/codecast.7" ]
+	# the bash completion, under every command's name
+	for c in $(commands); do
+		grep -q '^complete -F _codecast' "$dest/opt/cc/share/bash-completion/completions/$c" ||
+			fail "no completion for $c"
+	done
 }
