@@ -566,6 +566,18 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	run --separate-stderr cc-rpc --fingerprint "$fp" "https://127.0.0.2:$PORT" health.check
 	assert_failure
 	[[ "$stderr" == *401* || "$stderr" == *Unauthorized* ]]
+	# the head's way: the peer's token and tls_fingerprint in codecast.yaml
+	cat >"$HOME/.codecast/config.yaml" <<-YAML
+	peers:
+	  lab:
+	    transport: http
+	    address: 127.0.0.2:$PORT
+	    token: $tok
+	    tls_fingerprint: $fp
+	YAML
+	run --separate-stderr cc-rpc --peer lab "https://127.0.0.2:$PORT" health.check
+	assert_success
+	echo "$output" | jq -e --argjson pid "$DPID" '.ok == true and .pid == $pid'
 }
 
 @test "static binary: health.check and one send" {
