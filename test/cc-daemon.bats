@@ -923,3 +923,31 @@ start_tls_daemon() {
 	    jq -j '.result.bufferedEvents[] | select(.type=="partial").content' "$BATS_TEST_TMPDIR/rest"; } )"
 	assert_equal "$got" "$(seq -s ' ' 60) "
 }
+
+@test "tls: valgrind: a health check and a send over TLS leave no leak and no error" {
+	[ "${SANITIZE:-}" != 1 ] || skip "valgrind cannot run sanitized binaries"
+	local out="$BATS_TEST_TMPDIR/daemon.out" vlog="$BATS_TEST_TMPDIR/vg.log" i sid
+	valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+	    --error-exitcode=99 --log-file="$vlog" \
+	    cc-daemon -p 0 --tls >"$out" 2>"$BATS_TEST_TMPDIR/daemon.err" &
+	DPID=$!
+	PIDS+=("$DPID")
+	for i in $(seq 300); do grep -q '^DAEMON_PORT=' "$out" && break; sleep 0.05; done
+	PORT=$(sed -n 's/^DAEMON_PORT=//p' "$out")
+	[ -n "$PORT" ]
+	FP=$(cat "$HOME/.codecast/daemon.fingerprint")
+	run --separate-stderr cc-rpc --fingerprint "$FP" "https://127.0.0.1:$PORT" health.check
+	assert_success
+	echo "$output" | jq -e '.ok == true'
+	sid=$(cc-rpc --fingerprint "$FP" "https://127.0.0.1:$PORT" session.create path=app | jq -r .sessionId)
+	run --separate-stderr cc-rpc --fingerprint "$FP" "https://127.0.0.1:$PORT" session.send sessionId="$sid" message=echo:vg
+	assert_success
+	assert_equal "$(jq -r 'select(.type=="text").content' <<<"$output")" vg
+	curl -sS -m 5 "http://127.0.0.1:$PORT/rpc" -d x || true
+	kill -TERM "$DPID"
+	local st=0
+	wait "$DPID" || st=$?
+	cat "$vlog"
+	assert_equal "$st" 0
+	grep -q 'ERROR SUMMARY: 0 errors' "$vlog"
+}
