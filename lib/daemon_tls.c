@@ -342,6 +342,8 @@ exists(const char *path, char **err)
 	return -1;
 }
 
+/* 0 generated, 1 another process put a certificate there first (its key
+ * follows), -1 error. */
 static int
 generate(const char *cert_path, const char *key_path, const char *bind,
     char **err)
@@ -357,11 +359,21 @@ generate(const char *cert_path, const char *key_path, const char *bind,
 		goto out;
 	/* The certificate first: a crash in between leaves a certificate
 	 * without its key, which is refused, never a key that looks whole
-	 * next to an old certificate. */
-	if (rename(ctmp, cert_path) == -1) {
-		*err = xasprintf("%s: %s", cert_path, strerror(errno));
-		goto out;
-	}
+	 * next to an old certificate.  link(2) rather than rename(2), so
+	 * that of two processes generating at once (a daemon starting and
+	 * `cc-daemon --fingerprint`) one wins and the other uses its pair. */
+	if (link(ctmp, cert_path) == -1) {
+		if (errno == EEXIST) {
+			rc = 1;
+			goto out;
+		}
+		/* A file system without hard links. */
+		if (rename(ctmp, cert_path) == -1) {
+			*err = xasprintf("%s: %s", cert_path, strerror(errno));
+			goto out;
+		}
+	} else
+		(void)unlink(ctmp);
 	free(ctmp);
 	ctmp = NULL;
 	if (rename(ktmp, key_path) == -1) {
@@ -492,12 +504,25 @@ daemon_tls_ensure_pair(const char *cert_path, const char *key_path,
 	    (hk = exists(key_path, err)) == -1)
 		goto out;
 	if (!hc && !hk) {
-		if (generate(cert_path, key_path, bind, err) == -1)
+		int i;
+
+		if ((rc = generate(cert_path, key_path, bind, err)) == -1)
 			goto out;
-		if (created)
-			*created = true;
-		rc = 0;
-		goto out;
+		if (rc == 0) {
+			if (created)
+				*created = true;
+			goto out;
+		}
+		/* Another process's pair: give it 5 s to rename the key. */
+		rc = -1;
+		for (i = 0; i < 100; i++) {
+			if ((hk = exists(key_path, err)) == -1)
+				goto out;
+			if (hk)
+				break;
+			sleep_ms(50);
+		}
+		hc = 1;
 	}
 	if (hc && !hk) {
 		*err = xasprintf("%s: no such file, but the certificate %s "

@@ -951,3 +951,23 @@ start_tls_daemon() {
 	assert_equal "$st" 0
 	grep -q 'ERROR SUMMARY: 0 errors' "$vlog"
 }
+
+@test "tls: processes generating at once agree on one pair" {
+	local i pids=() st=0
+	for i in $(seq 8); do
+		cc-daemon --fingerprint >"$BATS_TEST_TMPDIR/fp$i" 2>"$BATS_TEST_TMPDIR/err$i" &
+		pids+=($!)
+	done
+	cc-daemon -p 0 --tls --port-file "$BATS_TEST_TMPDIR/p" >"$BATS_TEST_TMPDIR/daemon.out" 2>"$BATS_TEST_TMPDIR/daemon.err" &
+	DPID=$!
+	PIDS+=("$DPID")
+	for i in "${pids[@]}"; do wait "$i" || st=$?; done
+	assert_equal "$st" 0
+	for i in $(seq 100); do grep -q '^DAEMON_PORT=' "$BATS_TEST_TMPDIR/daemon.out" && break; sleep 0.05; done
+	grep -q '^DAEMON_PORT=' "$BATS_TEST_TMPDIR/daemon.out"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR"/fp* | sort -u | wc -l)" 1
+	grep -q "^cc-daemon: tls: $(cat "$BATS_TEST_TMPDIR/fp1")\$" "$BATS_TEST_TMPDIR/daemon.err"
+	# exactly one of them generated it
+	assert_equal "$(cat "$BATS_TEST_TMPDIR"/err* "$BATS_TEST_TMPDIR/daemon.err" | grep -c generated)" 1
+	assert_equal "$(ls "$HOME/.codecast" | grep -c tmp)" 0
+}
