@@ -6,8 +6,11 @@
  * Generated pair: EC P-256 key, self-signed X.509 v3 certificate valid for
  * 10 years with a random serial, SANs DNS:localhost, IP:127.0.0.1, IP:::1
  * and the bind address when it is a specific IP literal.  Both files are
- * written 0600 under a temporary name and renamed into place; the key is
- * renamed last, so a crash leaves either no pair or a whole one.
+ * written 0600 and fsync'd under temporary names, then put into place, the
+ * certificate first with link(2) (of processes generating at once, one
+ * wins and the others use its pair) and the key last: a crash never leaves
+ * a partial file, at worst a certificate without its key, which is refused
+ * with one line.
  *
  * Functions returning int give 0 on success, -1 with *err set to a malloc'd
  * one-line message (no program name, no newline). */
