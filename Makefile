@@ -18,7 +18,8 @@ VERSION   := 0.1.0
 
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS      := libssh2 libcurl yaml-0.1 sqlite3 jansson libevent libcrypto
+PKGS      := libssh2 libcurl yaml-0.1 sqlite3 jansson libevent libevent_openssl \
+	     libssl libcrypto
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 OPT       ?= -O2 -g

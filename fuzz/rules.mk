@@ -15,4 +15,4 @@ SSE_FUZZ_SRCS := lib/sse.c lib/rpc.c lib/jsonscan.c lib/outq.c lib/util.c
 $(BUILD)/fuzz/sse_fuzz: fuzz/sse_fuzz.c $(SSE_FUZZ_SRCS) $(SSE_FUZZ_SRCS:.c=.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ fuzz/sse_fuzz.c $(SSE_FUZZ_SRCS) \
-		$(PKG_LIBS) $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto)
+		$(PKG_LIBS)

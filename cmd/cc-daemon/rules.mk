@@ -8,14 +8,6 @@ STATIC_BINS += $(BIN)/cc-daemon-static
 STATIC_DAEMON_LIBS := -Wl,-w -Wl,-Bstatic -levent_openssl -levent -lssl -lcrypto \
 	-ljansson -lyaml -lpthread -lm
 
-# cc-daemon's HTTPS (lib/daemon_tls.c, evhttp with bufferevent_openssl)
-# needs libevent_openssl and libssl, which the Makefile's PKGS does not name
-# (it has libcrypto); --as-needed drops them from commands that do not use
-# TLS.
-ifeq ($(findstring -levent_openssl,$(LIBS)),)
-LIBS += $(shell $(PKG_CONFIG) --libs libevent_openssl libssl 2>/dev/null)
-endif
-
 $(BIN)/cc-daemon-static: $(BUILD)/cmd/cc-daemon/main.o $(LIBA)
 	@mkdir -p $(BIN)
 	@$(if $(Q),echo "  LD      $@")
