@@ -428,7 +428,7 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	kill "$cpid"
 	wait "$cpid" || true
 	grep -q '"content":"10 "' "$BATS_TEST_TMPDIR/part"
-	! grep -q 'DONE' "$BATS_TEST_TMPDIR/part"
+	! grep -q 'DONE' "$BATS_TEST_TMPDIR/part" || false
 	wait_idle "$sid"
 	rpc session.queue_stats "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.clientConnected == false and .result.responsePending > 0'
 	rpc session.reconnect "$(jq -cn --arg s "$sid" '{sessionId:$s}')" >"$BATS_TEST_TMPDIR/rest"
@@ -453,16 +453,16 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	local t0=$SECONDS
 	rpc session.interrupt "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result == {ok:true,interrupted:true}'
 	for i in $(seq 120); do kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
-	! kill -0 "$spid" 2>/dev/null
+	! kill -0 "$spid" 2>/dev/null || false
 	[ $((SECONDS - t0)) -le 6 ]
 	assert_equal "$(tail -n 1 "$BATS_TEST_TMPDIR/hang")" "[DONE]"
-	! grep -q '"type":"result"' "$BATS_TEST_TMPDIR/hang"
+	! grep -q '"type":"result"' "$BATS_TEST_TMPDIR/hang" || false
 	# the queue was cleared: the queued message never ran
 	wait_idle "$sid"
 	rpc session.queue_stats "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.userPending == 0'
 	run send "$sid" "echo:after"
 	assert_equal "$(sed '$d' <<<"$output" | jq -r 'select(.type=="text").content')" after
-	! grep -q 'echo:queued' "$MOCK_CLAUDE_ARGV_JSONL"
+	! grep -q 'echo:queued' "$MOCK_CLAUDE_ARGV_JSONL" || false
 }
 
 @test "a CLI that ignores SIGTERM is killed after 5 s; destroy does not block other requests" {
@@ -489,7 +489,7 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	echo "$output" | jq -e '.result.sessions == 0'
 	kill -0 "$cpid"	# still alive: it ignored SIGTERM
 	for i in $(seq 160); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.05; done
-	! kill -0 "$cpid" 2>/dev/null
+	! kill -0 "$cpid" 2>/dev/null || false
 	for i in $(seq 40); do grep -q DONE "$BATS_TEST_TMPDIR/s" && break; sleep 0.05; done
 	assert_equal "$(tail -n 1 "$BATS_TEST_TMPDIR/s")" "[DONE]"
 }
@@ -528,7 +528,7 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	[ -n "$cli" ]
 	kill -TERM "$DPID"
 	wait "$DPID"
-	! kill -0 "$cli" 2>/dev/null
+	! kill -0 "$cli" 2>/dev/null || false
 	[ ! -e "$HOME/.codecast/daemon.port" ]
 }
 

@@ -159,7 +159,7 @@ health_pid() {	# PORT
 	run cc-deploy -v stop local
 	assert_success
 	assert_output "cc-deploy: local: stopped the daemon"
-	! kill -0 "$pid" 2>/dev/null
+	! kill -0 "$pid" 2>/dev/null || false
 	run cc-deploy status local
 	assert_failure 1
 	assert_equal "$(jq -r .daemon <<<"$output")" stopped
@@ -177,7 +177,7 @@ health_pid() {	# PORT
 	assert_success
 	pid3=$(health_pid "$output")
 	[ "$pid3" != "$pid2" ]
-	! kill -0 "$pid2" 2>/dev/null
+	! kill -0 "$pid2" 2>/dev/null || false
 
 	run cc-deploy -t status local
 	assert_success
@@ -250,7 +250,7 @@ EOF
 	assert_equal "$(jq -r .uploaded <<<"$output")" true
 	assert_equal "$(jq -r .restarted <<<"$output")" true
 	cmp "$HOME/.codecast/daemon/cc-daemon" "$BATS_TEST_TMPDIR/newd"
-	! kill -0 "$pid" 2>/dev/null
+	! kill -0 "$pid" 2>/dev/null || false
 	newpid=$(health_pid "$(cat "$HOME/.codecast/daemon.port")")
 	[ -n "$newpid" ] && [ "$newpid" != "$pid" ]
 	# no temporary files left beside it
@@ -330,7 +330,9 @@ hostile_names=(
 	done
 	[ ! -e pwned ] && [ ! -e pwned2 ] && [ ! -e "$HOME/pwned" ]
 	# no temporary files in either directory
-	! ls -A "$BATS_TEST_TMPDIR/pool dir" "$BATS_TEST_TMPDIR/down loads" | grep -q '\.part'
+	run find "$BATS_TEST_TMPDIR/pool dir" "$BATS_TEST_TMPDIR/down loads" -mindepth 1 \
+		\( -name '*.cc-tmp.*' -o -name '.*.part.*' \)
+	assert_output ""
 }
 
 @test "pull --max-size refuses a larger file and leaves nothing under the final name" {
@@ -339,7 +341,8 @@ hostile_names=(
 	assert_one_line_error
 	assert_output --partial "too large"
 	[ ! -e "$BATS_TEST_TMPDIR/down loads/five k" ]
-	! ls -A "$BATS_TEST_TMPDIR/down loads" | grep -q .
+	run ls -A "$BATS_TEST_TMPDIR/down loads"
+	assert_output ""
 	run cc-deploy pull --max-size 5000 local "$BATS_TEST_TMPDIR/five k"
 	assert_success
 	cmp "$BATS_TEST_TMPDIR/five k" "$output"
@@ -510,7 +513,7 @@ ssh_teardown() {
 	pid=$(cc-rpc "$output" health.check | jq -r .pid)
 	run cc-deploy stop gpu
 	assert_success
-	! kill -0 "$pid" 2>/dev/null
+	! kill -0 "$pid" 2>/dev/null || false
 	run cc-deploy status gpu
 	assert_failure 1
 	assert_equal "$(jq -r .status <<<"$output")" online
@@ -576,11 +579,17 @@ ssh_teardown() {
 		i=$((i + 1))
 	done
 	[ ! -e pwned ] && [ ! -e pwned2 ] && [ ! -e "$SSHD_REMOTE_HOME/pwned" ]
-	! ls -A "$BATS_TEST_TMPDIR/pool dir" "$BATS_TEST_TMPDIR/down loads" | grep -q 'tmp'
-	# a pull that fails leaves nothing
+	# no temporary file left on either side (ls would name the directories,
+	# which hold "tmp", so find the files themselves)
+	run find "$BATS_TEST_TMPDIR/pool dir" "$BATS_TEST_TMPDIR/down loads" -mindepth 1 \
+		\( -name '*.cc-tmp.*' -o -name '.*.part.*' -o -name '*tmp*' \)
+	assert_output ""
+	# a pull that fails leaves nothing (the good pulls' files removed first)
+	find "$BATS_TEST_TMPDIR/down loads" -mindepth 1 -delete
 	run cc-deploy pull --max-size 10 gpu "${pushed[-1]}"
 	assert_one_line_error
-	! ls -A "$BATS_TEST_TMPDIR/down loads" | grep -q 'big file.bin'
+	run ls -A "$BATS_TEST_TMPDIR/down loads"
+	assert_output ""
 	ssh_teardown
 }
 
