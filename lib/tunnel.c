@@ -466,6 +466,21 @@ ctl_fail(struct conn *c, const char *msg)
 	c->phase = 6;
 }
 
+/* Why the connection was lost, for the log: the socket's error soerr (or,
+ * when 0, the one our last send met), else what.  Malloc'd. */
+static char *
+lost_reason(const struct holder *h, int soerr, const char *what)
+{
+	if (soerr == 0 && h->ssh)
+		soerr = ssh_socket_error(h->ssh);
+	if (soerr == ETIMEDOUT)
+		return xasprintf("the peer stopped answering (no answer in %d s)",
+		    h->p->alive_interval * h->p->alive_count);
+	if (soerr != 0)
+		return xstrdup(strerror(soerr));
+	return xstrdup(what);
+}
+
 /* Drop everything tied to the dead session. */
 static void
 session_lost(struct holder *h, const char *why)
@@ -1148,8 +1163,13 @@ tunnel_hold(const struct config *cfg, const struct peer *p, int timeout_ms,
 			if (!lost && h.ssh && !ssh_jumps_alive(h.ssh))
 				lost = true;
 			if (lost) {
-				if (h.ssh)
-					session_lost(&h, "ssh error");
+				if (h.ssh) {
+					char *lostwhy = lost_reason(&h, 0,
+					    "ssh error");
+
+					session_lost(&h, lostwhy);
+					free(lostwhy);
+				}
 				start_reconnect(&h);
 			}
 		} else {
@@ -1273,16 +1293,8 @@ tunnel_hold(const struct config *cfg, const struct peer *p, int timeout_ms,
 				    getsockopt(h.sock, SOL_SOCKET, SO_ERROR, &soerr,
 				    &sl) == -1)
 					soerr = 0;
-				if (soerr == 0)
-					soerr = ssh_socket_error(h.ssh);
-				if (soerr == ETIMEDOUT)
-					lostwhy = xasprintf("the peer stopped answering "
-					    "(no answer in %d s)", p->alive_interval *
-					    p->alive_count);
-				else if (soerr != 0)
-					lostwhy = xstrdup(strerror(soerr));
-				else
-					lostwhy = xstrdup("connection closed by the peer");
+				lostwhy = lost_reason(&h, soerr,
+				    "connection closed by the peer");
 				session_lost(&h, lostwhy);
 				free(lostwhy);
 				start_reconnect(&h);
