@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <netinet/in.h>
 #include <yaml.h>
 
 #include "daemon_auth.h"
+#include "paths.h"
 #include "util.h"
 
 /* Parse a whole YAML file into a document.  1 loaded, 0 no such file,
@@ -73,6 +75,22 @@ scalar(yaml_node_t *n)
 	return (const char *)n->data.scalar.value;
 }
 
+/* YAML 1.1 booleans: 1, 0, or -1 for anything else. */
+static int
+yaml_bool(const char *s)
+{
+	static const char *yes[] = { "true", "yes", "on", "y" };
+	static const char *no[] = { "false", "no", "off", "n" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(s, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
 int
 daemon_conf_load(const char *path, struct daemon_conf *c, char **errmsg)
 {
@@ -83,6 +101,7 @@ daemon_conf_load(const char *path, struct daemon_conf *c, char **errmsg)
 	int rc;
 
 	memset(c, 0, sizeof(*c));
+	c->tls = -1;
 	rc = load_doc(path, &doc, errmsg);
 	if (rc <= 0)
 		return rc;
@@ -94,6 +113,16 @@ daemon_conf_load(const char *path, struct daemon_conf *c, char **errmsg)
 		c->bind = xstrdup(s);
 	if ((s = scalar(map_get(&doc, root, "tokens_file"))) != NULL && *s)
 		c->tokens_file = xstrdup(s);
+	if ((s = scalar(map_get(&doc, root, "tls"))) != NULL && *s &&
+	    (c->tls = yaml_bool(s)) == -1)
+		c->invalid = xasprintf("%s: tls: not a boolean: %s", path, s);
+	if ((s = scalar(map_get(&doc, root, "tls_cert"))) != NULL && *s)
+		c->tls_cert = path_expand_tilde(s);
+	if ((s = scalar(map_get(&doc, root, "tls_key"))) != NULL && *s)
+		c->tls_key = path_expand_tilde(s);
+	if (c->invalid == NULL && (c->tls_cert == NULL) != (c->tls_key == NULL))
+		c->invalid = xasprintf("%s: tls_cert and tls_key go together",
+		    path);
 	yaml_document_delete(&doc);
 	return 0;
 }
@@ -103,7 +132,11 @@ daemon_conf_free(struct daemon_conf *c)
 {
 	free(c->bind);
 	free(c->tokens_file);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->invalid);
 	memset(c, 0, sizeof(*c));
+	c->tls = -1;
 }
 
 int

@@ -13,11 +13,19 @@ struct daemon_conf {
 	int port;		/* 0: unset */
 	char *bind;		/* NULL: unset */
 	char *tokens_file;	/* NULL: unset */
+	int tls;		/* tls: -1 unset, 0 false, 1 true */
+	char *tls_cert;		/* NULL: unset (~ expanded) */
+	char *tls_key;		/* NULL: unset (~ expanded) */
+	char *invalid;		/* a TLS setting that is wrong and must not be
+				 * ignored (a daemon told to encrypt must not
+				 * serve plain text): the message, else NULL */
 };
 
 /* Read daemon.yaml.  A missing file is not an error (all unset); a file
  * that is not valid YAML gives -1 and *errmsg (upstream then uses the
- * defaults; so does cc-daemon, after a warning). */
+ * defaults; so does cc-daemon, after a warning).  A `tls:` that is not a
+ * YAML boolean, or tls_cert without tls_key (or the other way round), sets
+ * c->invalid. */
 int daemon_conf_load(const char *path, struct daemon_conf *c, char **errmsg);
 void daemon_conf_free(struct daemon_conf *c);
 

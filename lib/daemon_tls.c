@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/stat.h>
@@ -20,7 +19,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <yaml.h>
 
 #include "daemon_tls.h"
 #include "paths.h"
@@ -50,114 +48,6 @@ ossl_err(const char *what)
 	s = xasprintf("%s: %s", what, r ? r : "OpenSSL error");
 	ERR_clear_error();
 	return s;
-}
-
-/* ----------------------------------------------------------- daemon.yaml */
-
-static yaml_node_t *
-map_get(yaml_document_t *doc, yaml_node_t *map, const char *key)
-{
-	yaml_node_pair_t *pair;
-
-	if (map == NULL || map->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (pair = map->data.mapping.pairs.start;
-	    pair < map->data.mapping.pairs.top; pair++) {
-		yaml_node_t *k = yaml_document_get_node(doc, pair->key);
-
-		if (k && k->type == YAML_SCALAR_NODE &&
-		    strcmp((char *)k->data.scalar.value, key) == 0)
-			return yaml_document_get_node(doc, pair->value);
-	}
-	return NULL;
-}
-
-static const char *
-scalar(yaml_node_t *n)
-{
-	if (n == NULL || n->type != YAML_SCALAR_NODE)
-		return NULL;
-	return (const char *)n->data.scalar.value;
-}
-
-/* YAML 1.1 booleans: 1, 0, or -1 for anything else. */
-static int
-yaml_bool(const char *s)
-{
-	static const char *yes[] = { "true", "yes", "on", "y" };
-	static const char *no[] = { "false", "no", "off", "n" };
-	size_t i;
-
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (strcasecmp(s, yes[i]) == 0)
-			return 1;
-		if (strcasecmp(s, no[i]) == 0)
-			return 0;
-	}
-	return -1;
-}
-
-int
-daemon_tls_conf_load(const char *path, struct daemon_tls_conf *c, char **err)
-{
-	struct buf b = { 0 };
-	yaml_parser_t p;
-	yaml_document_t doc;
-	yaml_node_t *root;
-	const char *s;
-	int rc = 0;
-
-	memset(c, 0, sizeof(*c));
-	c->tls = -1;
-	if (read_file(path, 16 << 20, &b) == -1) {
-		buf_free(&b);
-		if (errno == ENOENT)
-			return 0;
-		*err = xasprintf("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (!yaml_parser_initialize(&p)) {
-		buf_free(&b);
-		*err = xasprintf("%s: cannot initialise YAML parser", path);
-		return -1;
-	}
-	yaml_parser_set_input_string(&p, (const unsigned char *)(b.s ? b.s : ""),
-	    b.len);
-	if (!yaml_parser_load(&p, &doc)) {
-		*err = xasprintf("%s:%zu:%zu: %s", path,
-		    p.problem_mark.line + 1, p.problem_mark.column + 1,
-		    p.problem ? p.problem : "YAML error");
-		yaml_parser_delete(&p);
-		buf_free(&b);
-		return -1;
-	}
-	yaml_parser_delete(&p);
-	buf_free(&b);
-	root = yaml_document_get_root_node(&doc);
-	if ((s = scalar(map_get(&doc, root, "tls"))) != NULL && *s) {
-		if ((c->tls = yaml_bool(s)) == -1) {
-			*err = xasprintf("%s: tls: not a boolean: %s", path, s);
-			rc = -1;
-		}
-	}
-	if ((s = scalar(map_get(&doc, root, "tls_cert"))) != NULL && *s)
-		c->cert = path_expand_tilde(s);
-	if ((s = scalar(map_get(&doc, root, "tls_key"))) != NULL && *s)
-		c->key = path_expand_tilde(s);
-	yaml_document_delete(&doc);
-	if (rc == -1) {
-		daemon_tls_conf_free(c);
-		c->tls = -1;
-	}
-	return rc;
-}
-
-void
-daemon_tls_conf_free(struct daemon_tls_conf *c)
-{
-	free(c->cert);
-	free(c->key);
-	c->cert = c->key = NULL;
 }
 
 char *

@@ -1,7 +1,7 @@
 /* daemon_tls.h — cc-daemon's HTTPS: the certificate and key (loaded, or a
  * self-signed pair generated on first use), the fingerprint clients pin
  * (`cc-rpc --fingerprint`, `tls_fingerprint:`), the server SSL_CTX, and the
- * TLS keys of daemon.yaml (`tls`, `tls_cert`, `tls_key`).
+ * TLS keys of daemon.yaml are read with the others (daemon_auth.h).
  *
  * Generated pair: EC P-256 key, self-signed X.509 v3 certificate valid for
  * 10 years with a random serial, SANs DNS:localhost, IP:127.0.0.1, IP:::1
@@ -23,20 +23,6 @@
 
 /* "sha256:" + 64 lowercase hex digits + NUL. */
 #define DAEMON_TLS_FP_LEN	(7 + 64 + 1)
-
-/* The TLS keys of daemon.yaml. */
-struct daemon_tls_conf {
-	int tls;		/* -1 unset, 0 false, 1 true */
-	char *cert;		/* tls_cert; NULL: unset (~ expanded) */
-	char *key;		/* tls_key; NULL: unset (~ expanded) */
-};
-
-/* Read tls/tls_cert/tls_key from daemon.yaml.  A missing file leaves all
- * unset (0).  A file that is not YAML gives -1 (*err); c is then all
- * unset.  A `tls:` value other than a YAML boolean is an error too. */
-int daemon_tls_conf_load(const char *path, struct daemon_tls_conf *c,
-    char **err);
-void daemon_tls_conf_free(struct daemon_tls_conf *c);
 
 /* Where the pair lives by default: ~/.codecast/tls-cert.pem and
  * tls-key.pem (malloc'd). */

@@ -107,7 +107,6 @@ main(int argc, char **argv)
 	};
 	struct daemon_opts o;
 	struct daemon_conf conf;
-	struct daemon_tls_conf tconf;
 	const char *port_arg = NULL, *bind_arg = NULL, *env;
 	const char *cert_arg = NULL, *key_arg = NULL;
 	char *conf_path, *errmsg = NULL, *tokens = NULL, *bind = NULL;
@@ -170,25 +169,15 @@ main(int argc, char **argv)
 
 	/* Defaults < daemon.yaml < environment < options. */
 	conf_path = path_state("daemon.yaml");
-	memset(&tconf, 0, sizeof(tconf));
 	if (daemon_conf_load(conf_path, &conf, &errmsg) == -1) {
 		warnx("%s (using defaults)", errmsg);
 		free(errmsg);
 		errmsg = NULL;
-		memset(&conf, 0, sizeof(conf));
-	} else if (daemon_tls_conf_load(conf_path, &tconf, &errmsg) == -1) {
+		daemon_conf_free(&conf);
+	} else if (conf.invalid) {
 		/* Not "using defaults": a daemon told to encrypt must not
 		 * quietly serve plain text. */
-		warnx("%s", errmsg);
-		free(errmsg);
-		daemon_conf_free(&conf);
-		free(conf_path);
-		free(tokens);
-		return 1;
-	}
-	if ((tconf.cert == NULL) != (tconf.key == NULL)) {
-		warnx("%s: tls_cert and tls_key go together", conf_path);
-		daemon_tls_conf_free(&tconf);
+		warnx("%s", conf.invalid);
 		daemon_conf_free(&conf);
 		free(conf_path);
 		free(tokens);
@@ -198,14 +187,13 @@ main(int argc, char **argv)
 	if (cert_arg) {
 		cert = xstrdup(cert_arg);
 		key = xstrdup(key_arg);
-	} else if (tconf.cert) {
-		cert = xstrdup(tconf.cert);
-		key = xstrdup(tconf.key);
+	} else if (conf.tls_cert) {
+		cert = xstrdup(conf.tls_cert);
+		key = xstrdup(conf.tls_key);
 	}
-	o.tls = tls_opt || tconf.tls == 1;
+	o.tls = tls_opt || conf.tls == 1;
 	o.tls_cert = cert;
 	o.tls_key = key;
-	daemon_tls_conf_free(&tconf);
 	o.port = conf.port ? conf.port : 9100;
 	if ((env = getenv("DAEMON_PORT")) != NULL && *env) {
 		long long v;
