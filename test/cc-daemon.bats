@@ -416,12 +416,14 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	rpc session.reconnect "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.bufferedEvents == []'
 }
 
-@test "a client that disconnects mid-stream loses nothing: the rest comes from reconnect" {
-	MOCK_CLAUDE_DELAY=0.04 start_daemon
-	local sid body cpid i
+# A client leaves a 60-event reply after the 10th: what it read plus what
+# session.reconnect returns is the whole reply, in order, once.  $@: extra
+# curl options (TLS).  Sets LEFT_SID.
+leave_mid_stream() {
+	local sid body cpid i got
 	sid=$(create app)
 	body=$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"count:60"}}')
-	curl -sS -N -H 'Content-Type: application/json' -d "$body" "$URL" >"$BATS_TEST_TMPDIR/part" &
+	curl -sS -N "$@" -H 'Content-Type: application/json' -d "$body" "$URL" >"$BATS_TEST_TMPDIR/part" &
 	cpid=$!
 	PIDS+=("$cpid")
 	for i in $(seq 200); do grep -q '"content":"10 "' "$BATS_TEST_TMPDIR/part" && break; sleep 0.02; done
@@ -433,11 +435,16 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	rpc session.queue_stats "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.clientConnected == false and .result.responsePending > 0'
 	rpc session.reconnect "$(jq -cn --arg s "$sid" '{sessionId:$s}')" >"$BATS_TEST_TMPDIR/rest"
 	jq -e '.result.bufferedEvents[-1].type == "result"' "$BATS_TEST_TMPDIR/rest"
-	# what the client read + what reconnect returned = the whole reply, in order, once
 	got="$( { sed -n 's/^data: //p' "$BATS_TEST_TMPDIR/part" | jq -j 'select(.type=="partial").content';
 	    jq -j '.result.bufferedEvents[] | select(.type=="partial").content' "$BATS_TEST_TMPDIR/rest"; } )"
 	assert_equal "$got" "$(seq -s ' ' 60) "
-	rpc session.queue_stats "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.clientConnected == true and .result.responsePending == 0'
+	LEFT_SID=$sid
+}
+
+@test "a client that disconnects mid-stream loses nothing: the rest comes from reconnect" {
+	MOCK_CLAUDE_DELAY=0.04 start_daemon
+	leave_mid_stream
+	rpc session.queue_stats "$(jq -cn --arg s "$LEFT_SID" '{sessionId:$s}')" | jq -e '.result.clientConnected == true and .result.responsePending == 0'
 }
 
 @test "interrupting a hanging CLI ends its stream within 6 s; the session takes the next message" {
@@ -904,24 +911,7 @@ start_tls_daemon() {
 
 @test "tls: a client that leaves mid-stream loses nothing: the rest comes from reconnect" {
 	MOCK_CLAUDE_DELAY=0.04 start_tls_daemon
-	local sid body cpid i got
-	sid=$(create app)
-	body=$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"count:60"}}')
-	curl -sS -N "${CURL_OPTS[@]}" -H 'Content-Type: application/json' -d "$body" "$URL" >"$BATS_TEST_TMPDIR/part" &
-	cpid=$!
-	PIDS+=("$cpid")
-	for i in $(seq 200); do grep -q '"content":"10 "' "$BATS_TEST_TMPDIR/part" && break; sleep 0.02; done
-	kill "$cpid"
-	wait "$cpid" || true
-	grep -q '"content":"10 "' "$BATS_TEST_TMPDIR/part"
-	! grep -q 'DONE' "$BATS_TEST_TMPDIR/part" || false
-	wait_idle "$sid"
-	rpc session.queue_stats "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.clientConnected == false and .result.responsePending > 0'
-	rpc session.reconnect "$(jq -cn --arg s "$sid" '{sessionId:$s}')" >"$BATS_TEST_TMPDIR/rest"
-	jq -e '.result.bufferedEvents[-1].type == "result"' "$BATS_TEST_TMPDIR/rest"
-	got="$( { sed -n 's/^data: //p' "$BATS_TEST_TMPDIR/part" | jq -j 'select(.type=="partial").content';
-	    jq -j '.result.bufferedEvents[] | select(.type=="partial").content' "$BATS_TEST_TMPDIR/rest"; } )"
-	assert_equal "$got" "$(seq -s ' ' 60) "
+	leave_mid_stream "${CURL_OPTS[@]}"
 }
 
 @test "tls: valgrind: a health check and a send over TLS leave no leak and no error" {
