@@ -32,6 +32,7 @@
 #include "daemon_server.h"
 #include "daemon_tls.h"
 #include "paths.h"
+#include "spawnattr.h"
 #include "util.h"
 
 extern char **environ;
@@ -819,7 +820,6 @@ run_spawn(struct run *r, char **argv, const char *cwd)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
-	sigset_t def, none;
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, rc;
 	char **env;
 
@@ -836,19 +836,7 @@ run_spawn(struct run *r, char **argv, const char *cwd)
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
 	posix_spawn_file_actions_addchdir_np(&fa, cwd);
-	posix_spawnattr_init(&at);
-	sigemptyset(&none);
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGCHLD);
-	sigaddset(&def, SIGHUP);
-	posix_spawnattr_setsigdefault(&at, &def);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
+	spawn_attr_init(&at);
 	env = child_env();
 	rc = posix_spawnp(&r->pid, argv[0], &fa, &at, argv, env);
 	free(env);

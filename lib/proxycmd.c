@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "shquote.h"
+#include "spawnattr.h"
 #include "util.h"
 
 extern char **environ;
@@ -91,7 +92,6 @@ proxycmd_start(const char *cmd, pid_t *pid, char **err)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
-	sigset_t none, dfl;
 	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
 	int sp[2], rc;
 
@@ -104,19 +104,7 @@ proxycmd_start(const char *cmd, pid_t *pid, char **err)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, sp[1], STDIN_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, sp[1], STDOUT_FILENO);
-	posix_spawnattr_init(&at);
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGTERM);
-	sigaddset(&dfl, SIGHUP);
-	sigaddset(&dfl, SIGCHLD);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &dfl);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+	spawn_attr_init(&at);
 	rc = posix_spawn(pid, "/bin/sh", &fa, &at, argv, environ);
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
