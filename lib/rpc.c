@@ -742,6 +742,14 @@ json_kind(const json_t *v)
 	return t ? kind_of(t, strlen(t)) : EV_OTHER;
 }
 
+/* The kind a scanned "type" field (written without escapes) names. */
+static enum rpc_event_kind
+scanned_kind(const struct jsonscan_field *f)
+{
+	return f->val && f->val[0] == '"' ? kind_of(f->val + 1, f->vlen - 2) :
+	    EV_OTHER;
+}
+
 enum rpc_event_kind
 rpc_event_classify(const char *data, size_t len, enum rpc_event_form *form)
 {
@@ -763,8 +771,7 @@ rpc_event_classify(const char *data, size_t len, enum rpc_event_form *form)
 	}
 	*form = (seen & JSONSCAN_SPACE) ? RPC_FORM_STRIP : RPC_FORM_AS_IS;
 	if (!(seen & JSONSCAN_ESCKEY) && f.count <= 1 && !f.escaped)
-		return f.val && f.val[0] == '"' ?
-		    kind_of(f.val + 1, f.vlen - 2) : EV_OTHER;
+		return scanned_kind(&f);
 	/* In doubt: ask a parser.  jansson refuses a few valid texts (a
 	 * \u0000 in a key, integers beyond 64 bits); the scan's answer is
 	 * the best left then. */
@@ -774,8 +781,7 @@ rpc_event_classify(const char *data, size_t len, enum rpc_event_form *form)
 		json_decref(v);
 		return k;
 	}
-	return f.count == 1 && !f.escaped && f.val && f.val[0] == '"' ?
-	    kind_of(f.val + 1, f.vlen - 2) : EV_OTHER;
+	return f.count == 1 && !f.escaped ? scanned_kind(&f) : EV_OTHER;
 }
 
 /* ------------------------------------------------------------ cc-rpc run */
