@@ -103,6 +103,15 @@ write_config() {	# peer blocks on stdin
 	{ echo "peers:"; cat; } >"$CFG"
 }
 
+tunnel_answers() {	# PEER: cc-tunnel prints a port ($port) that the stub answers on
+	run cc-tunnel "$1"
+	assert_success
+	port=$output
+	run rpc_via "$port"
+	assert_success
+	assert_output --partial '"ok": true'
+}
+
 rpc_via() {	# port -> the stub's answer to health.check
 	curl -sf --max-time 20 -H 'Content-Type: application/json' \
 		-d '{"method":"health.check"}' "http://127.0.0.1:$1/rpc"
@@ -289,12 +298,7 @@ rpc_via() {	# port -> the stub's answer to health.check
 		peer j2 "$SSHD_PORT_j2" "ssh_user: root" "ssh_key: $BATS_TEST_TMPDIR/k2" "proxy_jump: j1"
 		peer t "$SSHD_PORT_t" "ssh_user: root" "ssh_key: $SSHD_CLIENT_KEY" "proxy_jump: j2"
 	} | write_config
-	run cc-tunnel t
-	assert_success
-	port=$output
-	run rpc_via "$port"
-	assert_success
-	assert_output --partial '"ok": true'
+	tunnel_answers t
 	# j1 opened the way to j2, j2 to the target
 	grep -q "direct-tcpip.*127.0.0.1 port $SSHD_PORT_j2\|target 127.0.0.1 port $SSHD_PORT_j2\|127.0.0.1:$SSHD_PORT_j2" "$(sshd_log j1)"
 	grep -q "127.0.0.1 port $SSHD_PORT_t\|127.0.0.1:$SSHD_PORT_t" "$(sshd_log j2)"
@@ -325,12 +329,7 @@ rpc_via() {	# port -> the stub's answer to health.check
 	stub_daemon
 	pc="echo %r %n %h %p >$BATS_TEST_TMPDIR/tokens; exec ssh -F /dev/null -i $SSHD_CLIENT_KEY -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=$BATS_TEST_TMPDIR/bastion_known -p $SSHD_PORT_b -W %h:%p root@127.0.0.1"
 	peer t "$SSHD_PORT_t" "ssh_user: root" "ssh_key: $SSHD_CLIENT_KEY" "proxy_command: \"$pc\"" | write_config
-	run cc-tunnel t
-	assert_success
-	port=$output
-	run rpc_via "$port"
-	assert_success
-	assert_output --partial '"ok": true'
+	tunnel_answers t
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/tokens")" "root t 127.0.0.1 $SSHD_PORT_t"
 	# the bastion forwarded to the target; the target saw one session
 	grep -q "127.0.0.1 port $SSHD_PORT_t\|127.0.0.1:$SSHD_PORT_t" "$(sshd_log b)"
@@ -350,11 +349,7 @@ rpc_via() {	# port -> the stub's answer to health.check
 		peer t "$SSHD_PORT_t" "ssh_user: root" "ssh_key: $SSHD_CLIENT_KEY" "proxy_command: \"$pc\""
 		peer t2 "$SSHD_PORT_t2" "ssh_user: root" "ssh_key: $SSHD_CLIENT_KEY" "proxy_jump: t"
 	} | write_config
-	run cc-tunnel t2
-	assert_success
-	run rpc_via "$output"
-	assert_success
-	assert_output --partial '"ok": true'
+	tunnel_answers t2
 	[ "$(sshd_connections b)" -eq 2 ]
 	[ "$(sshd_connections t2)" -eq 1 ]
 }
