@@ -543,6 +543,7 @@ config_defaults(struct config *c)
 
 	c->version = 2;
 	c->default_mode = xstrdup("auto");
+	c->tool_display = xstrdup("live");
 	c->tool_batch_size = 15;
 	c->skills.shared_dir = xstrdup("./skills");
 	c->skills.sync_on_start = true;
@@ -605,6 +606,7 @@ parse_sections(struct ld *l, yaml_node_t *root, struct config *c)
 	yaml_node_t *s, *bot, *b, *dm;
 
 	if (get_str(l, root, "default_mode", "", &c->default_mode) ||
+	    get_str(l, root, "tool_display", "", &c->tool_display) ||
 	    get_int(l, root, "tool_batch_size", "", 1, 1000000, &c->tool_batch_size))
 		return -1;
 	dm = map_get(l, root, "default_mode");
@@ -612,6 +614,12 @@ parse_sections(struct ld *l, yaml_node_t *root, struct config *c)
 	    strcmp(c->default_mode, "plan") && strcmp(c->default_mode, "ask"))
 		return fail_at(l, dm, "default_mode: expected auto, code, plan or ask, got \"%s\"",
 		    c->default_mode);
+	if (strcmp(c->tool_display, "live") && strcmp(c->tool_display, "buffer") &&
+	    strcmp(c->tool_display, "timer") && strcmp(c->tool_display, "append") &&
+	    strcmp(c->tool_display, "batch"))
+		return fail_at(l, map_get(l, root, "tool_display"), "tool_display: "
+		    "expected live, buffer, timer, append or batch, got \"%s\"",
+		    c->tool_display);
 
 	if (get_section(l, root, "skills", "", &s) ||
 	    get_path(l, s, "shared_dir", "skills", &c->skills.shared_dir) ||
@@ -786,6 +794,7 @@ config_free(struct config *c)
 	free(c->peers);
 	free(c->path);
 	free(c->default_mode);
+	free(c->tool_display);
 	free(c->skills.shared_dir);
 	free(c->daemon.install_dir);
 	free(c->daemon.log_file);

@@ -53,6 +53,7 @@ struct config {
 	struct peer *peers;
 	size_t npeers;
 	char *default_mode;		/* auto */
+	char *tool_display;		/* live: how new sessions show replies */
 	int tool_batch_size;		/* 15 */
 	struct {
 		char *shared_dir;	/* ./skills */

@@ -89,6 +89,7 @@ config_to_json(const struct config *c, bool secrets)
 		    config_peer_to_json(c, &c->peers[i], secrets));
 	json_object_set_new(o, "peers", peers);
 	json_object_set_new(o, "default_mode", json_string(c->default_mode));
+	json_object_set_new(o, "tool_display", json_string(c->tool_display));
 	json_object_set_new(o, "tool_batch_size", json_integer(c->tool_batch_size));
 
 	x = json_object();

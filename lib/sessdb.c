@@ -629,7 +629,8 @@ sessdb_set(struct sessdb *db, const char *channel, const char *key, const char *
     json_t **row, char **errmsg)
 {
 	static const char *const modes[] = { "auto", "code", "plan", "ask", NULL };
-	static const char *const displays[] = { "buffer", "timer", "append", "batch", NULL };
+	static const char *const displays[] = { "live", "buffer", "timer", "append",
+	    "batch", NULL };
 	static const char *const keys[] = { "sdk_session_id", "mode", "tool_display",
 	    "cli_type", NULL };
 	char *now, *sql;
@@ -646,7 +647,7 @@ sessdb_set(struct sessdb *db, const char *channel, const char *key, const char *
 		return -1;
 	}
 	if (!strcmp(key, "tool_display") && !one_of(value, displays)) {
-		*errmsg = xasprintf("tool_display: \"%s\" is not buffer, timer, append or batch", value);
+		*errmsg = xasprintf("tool_display: \"%s\" is not live, buffer, timer, append or batch", value);
 		return -1;
 	}
 	if ((!strcmp(key, "mode") || !strcmp(key, "tool_display") || !strcmp(key, "cli_type")) &&
