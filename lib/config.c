@@ -214,14 +214,14 @@ get_bool(struct ld *l, yaml_node_t *map, const char *key, const char *path, bool
 	return 0;
 }
 
-static void
+void
 strlist_add(struct strlist *sl, char *s)
 {
 	sl->v = xreallocarray(sl->v, sl->n + 1, sizeof *sl->v);
 	sl->v[sl->n++] = s;
 }
 
-static void
+void
 strlist_free(struct strlist *sl)
 {
 	for (size_t i = 0; i < sl->n; i++)
@@ -607,6 +607,7 @@ parse_sections(struct ld *l, yaml_node_t *root, struct config *c)
 
 	if (get_str(l, root, "default_mode", "", &c->default_mode) ||
 	    get_str(l, root, "tool_display", "", &c->tool_display) ||
+	    get_str(l, root, "update_command", "", &c->update_command) ||
 	    get_int(l, root, "tool_batch_size", "", 1, 1000000, &c->tool_batch_size))
 		return -1;
 	dm = map_get(l, root, "default_mode");
@@ -795,6 +796,7 @@ config_free(struct config *c)
 	free(c->path);
 	free(c->default_mode);
 	free(c->tool_display);
+	free(c->update_command);
 	free(c->skills.shared_dir);
 	free(c->daemon.install_dir);
 	free(c->daemon.log_file);

@@ -17,6 +17,9 @@ struct strlist {
 	char **v;
 	size_t n;
 };
+/* Append s (taken, malloc'd); free every string and the list. */
+void strlist_add(struct strlist *sl, char *s);
+void strlist_free(struct strlist *sl);
 
 struct peer {
 	char *id;
@@ -54,6 +57,7 @@ struct config {
 	size_t npeers;
 	char *default_mode;		/* auto */
 	char *tool_display;		/* live: how new sessions show replies */
+	char *update_command;		/* /update runs it (sh -c); NULL: none */
 	int tool_batch_size;		/* 15 */
 	struct {
 		char *shared_dir;	/* ./skills */

@@ -64,6 +64,12 @@ static const char *const lookup_indexes[] = {
 	"CREATE INDEX IF NOT EXISTS idx_sessions_daemon_id ON sessions(daemon_session_id)",
 	"CREATE INDEX IF NOT EXISTS idx_session_log_name ON session_log(name)",
 	"CREATE INDEX IF NOT EXISTS idx_sessions_machine_path ON sessions(machine_id, path)",
+	/* cc-engine's replies in flight, resumed after a restart. */
+	"CREATE TABLE IF NOT EXISTS engine_inflight ("
+	" key TEXT PRIMARY KEY,"
+	" channel_id TEXT NOT NULL,"
+	" state TEXT NOT NULL,"
+	" updated_at TEXT NOT NULL)",
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -249,8 +255,8 @@ init_schema(struct sessdb *db, char **errmsg)
 			need = true;
 	if (!need) {
 		json_t *row;
-		const char *arg[] = { "idx_session_log_name" };
-		if (query_one(db, "SELECT name FROM sqlite_master WHERE type='index' AND name=?",
+		const char *arg[] = { "engine_inflight" };
+		if (query_one(db, "SELECT name FROM sqlite_master WHERE type='table' AND name=?",
 		    1, arg, &row, errmsg) != 0)
 			return -1;
 		if (row) {
@@ -773,4 +779,35 @@ sessdb_find_path(struct sessdb *db, const char *peer, const char *path, json_t *
 		return 1;
 	}
 	return 0;
+}
+
+int
+sessdb_inflight_put(struct sessdb *db, const char *key, const char *channel,
+    const char *state, char **errmsg)
+{
+	char *now = iso8601_now();
+	int rc = change(db, "INSERT OR REPLACE INTO engine_inflight"
+	    " (key, channel_id, state, updated_at) VALUES (?,?,?,?)", 4,
+	    (const char *[]){ key, channel, state, now }, errmsg);
+
+	free(now);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+sessdb_inflight_del(struct sessdb *db, const char *key, char **errmsg)
+{
+	return change(db, "DELETE FROM engine_inflight WHERE key=?", 1,
+	    (const char *[]){ key }, errmsg) < 0 ? -1 : 0;
+}
+
+int
+sessdb_inflight_list(struct sessdb *db, const char *prefix, json_t **rows,
+    char **errmsg)
+{
+	int n = query_rows(db, "SELECT * FROM engine_inflight WHERE"
+	    " substr(channel_id, 1, length(?)) = ? ORDER BY updated_at", 2,
+	    (const char *[]){ prefix, prefix }, rows, errmsg);
+
+	return n < 0 ? -1 : 0;
 }

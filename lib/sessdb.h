@@ -66,4 +66,13 @@ int sessdb_find(struct sessdb *db, const char *name_or_sid, json_t **row,
 int sessdb_find_path(struct sessdb *db, const char *peer, const char *path,
     json_t **rows, char **errmsg);
 
+/* cc-engine's replies in flight (a table of ours, engine_inflight; upstream's
+ * tables are untouched): key -> the channel and a JSON state.  list gives
+ * the rows whose channel starts with prefix, oldest first. */
+int sessdb_inflight_put(struct sessdb *db, const char *key, const char *channel,
+    const char *state, char **errmsg);
+int sessdb_inflight_del(struct sessdb *db, const char *key, char **errmsg);
+int sessdb_inflight_list(struct sessdb *db, const char *prefix, json_t **rows,
+    char **errmsg);
+
 #endif
