@@ -35,4 +35,15 @@ bool attach_inline(const char *name);
 int attach_inline_append(struct buf *b, const char *name, const char *path,
     size_t max);
 
+/* The file ids named by the markers of text, <discord_file>ID</discord_file>
+ * and <file_ref>ID</file_ref> (ID: no '<', no newline), in order, each once.
+ * Returns their number; *ids is malloc'd (NULL when none), free with
+ * attach_ids_free. */
+size_t attach_marker_ids(const char *text, char ***ids);
+void attach_ids_free(char **ids, size_t n);
+
+/* text with every marker (of either kind) of id replaced by with: the remote
+ * path a file got, or "" to drop the marker of an inlined file.  malloc'd. */
+char *attach_replace_marker(const char *text, const char *id, const char *with);
+
 #endif
