@@ -214,14 +214,14 @@ get_bool(struct ld *l, yaml_node_t *map, const char *key, const char *path, bool
 	return 0;
 }
 
-static void
+void
 strlist_add(struct strlist *sl, char *s)
 {
 	sl->v = xreallocarray(sl->v, sl->n + 1, sizeof *sl->v);
 	sl->v[sl->n++] = s;
 }
 
-static void
+void
 strlist_free(struct strlist *sl)
 {
 	for (size_t i = 0; i < sl->n; i++)
