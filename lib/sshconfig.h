@@ -11,6 +11,7 @@ struct ssh_host {
 	char *name;		/* the Host alias */
 	char *hostname, *user, *proxy_jump, *proxy_command, *identity_file;
 	int port;		/* 22 when unset */
+	char *proxy_command_host;	/* HOST of a ProxyCommand "ssh ... HOST -W"; NULL */
 };
 
 /* A missing file is no error (no hosts). 0, or -1 with *errmsg. */
@@ -19,8 +20,8 @@ int sshconfig_load(const char *path, struct ssh_host **hosts, size_t *n,
 void sshconfig_free(struct ssh_host *hosts, size_t n);
 const struct ssh_host *sshconfig_find(const struct ssh_host *hosts, size_t n,
     const char *name);
-/* ProxyJump, else the host of a ProxyCommand "ssh [-opts] HOST ... -W",
- * else NULL (upstream-engine.md §3.17). */
+/* ProxyJump, else the host of a ProxyCommand "ssh [-opts] HOST -W ...",
+ * else NULL (upstream-engine.md §3.17).  "none" is no proxy. */
 const char *ssh_host_proxy(const struct ssh_host *h);
 
 #endif
