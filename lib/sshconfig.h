@@ -1,7 +1,9 @@
 /* sshconfig.h — reading the user's OpenSSH client config (~/.ssh/config) for
  * /add-machine: its Host entries with HostName, User, Port, ProxyJump,
  * ProxyCommand and IdentityFile, Include directives followed (globs,
- * relative to ~/.ssh, depth-limited), patterns (* ? !) not listed as hosts. */
+ * relative to ~/.ssh, depth-limited), patterns (* ? !) not listed as hosts.
+ * An entry holds only the values of its own Host blocks (first value wins);
+ * `Host *` and Match blocks give nothing to anyone (see sshconfig.c). */
 #ifndef CC_SSHCONFIG_H
 #define CC_SSHCONFIG_H
 
