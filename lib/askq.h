@@ -32,7 +32,10 @@ char *askq_text(const struct askq *q);
 /* A typed reply read as an answer to q: "2", "1, 3", "1 3" or an option's
  * label/text (case-insensitive).  On success returns the answer text for the
  * AI (the chosen options' text, joined by ", ") and true; false when the
- * reply is not an answer (it then goes to the AI as an ordinary message). */
+ * reply is not an answer (it then goes to the AI as an ordinary message).
+ * Numbers are 1-based; a single-select question takes exactly one, a
+ * multi-select one several (a repeat counts once); any number out of range
+ * makes the reply not an answer.  Case is folded for ASCII only. */
 bool askq_match_reply(const struct askq *q, const char *reply, char **answer);
 
 /* The answer text for chosen option indexes (0-based), joined by ", ". */

@@ -12,6 +12,7 @@ struct peer_spec {
 	const char *id;
 	const char *transport;	/* "ssh" or "local" */
 	const char *host, *user;	/* NULL: not written */
+	const char *ssh_key;	/* NULL: not written */
 	int port;		/* 0 or 22: not written */
 	int daemon_port;	/* 0 or 9100: not written */
 	const char *proxy_jump, *node_path, *password;	/* NULL: not written */

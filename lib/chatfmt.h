@@ -2,13 +2,14 @@
  * lists, the status card, machine list, health and monitor reports
  * (reference upstream-engine.md §12.2–§12.6).  Rows are sessdb rows (jansson
  * objects keyed by column name); daemon results are the daemon's JSON.
- * Every function returns a malloc'd Markdown string. */
+ * Every function returns a malloc'd Markdown string; a missing or null
+ * value prints as "?" (a missing count as 0), never as "None". */
 #ifndef CC_CHATFMT_H
 #define CC_CHATFMT_H
 
 #include <jansson.h>
 
-/* auto -> bypass; anything else unchanged. */
+/* auto -> bypass; anything else unchanged (NULL: "?"). */
 const char *display_mode(const char *mode);
 
 /* "2h01m05s", "2m05s", "42s" (§12.6). */

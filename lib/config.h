@@ -17,8 +17,9 @@ struct strlist {
 	char **v;
 	size_t n;
 };
-/* Append s (taken, malloc'd); free every string and the list. */
+/* Append s (taken over, malloc'd) to sl. */
 void strlist_add(struct strlist *sl, char *s);
+/* Free every string and the array; sl is empty afterwards. */
 void strlist_free(struct strlist *sl);
 
 struct peer {

@@ -17,7 +17,10 @@ struct pathlist {
 void pathlist_free(struct pathlist *l);
 
 /* Every path in text, left to right, matching §9.1 exactly (Unicode \w:
- * letters and digits of any script and '_'; all the reference vectors). */
+ * letters and digits of any script and '_'; all the reference vectors).
+ * \w is uc_is_word (utf8.h): exact for ASCII and Latin-1, a table of
+ * punctuation and symbol blocks above; combining marks count as word
+ * characters (Python's \w does not); invalid UTF-8 bytes do not. */
 void fwd_find_paths(const char *text, struct pathlist *out);
 
 /* The paths one reply has named (§9.2). */

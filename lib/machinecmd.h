@@ -19,7 +19,8 @@
 
 /* /add-machine ARGS (the tokens after the command).  ssh_config: the file
  * to read (~/.ssh/config; Include followed).  Returns true when a peer was
- * added. */
+ * added (the file written and *cfg reloaded from it).  `--from-ssh` as the
+ * first argument is the caller's to route to machine_import_list. */
 bool machine_add(struct config **cfg, char *const *args, size_t nargs,
     const char *ssh_config, struct strlist *out);
 
@@ -40,8 +41,9 @@ enum machine_remove_result {
 	MACHINE_CONFIRM,	/* *state set: the next plain text answers */
 	MACHINE_NOT_REMOVED	/* usage, unknown, or a jump host in use */
 };
-/* /remove-machine ID.  sessions: the peer's sessions rows (sessdb) whose
- * status is active or detached. */
+/* /remove-machine ID.  sessions: a JSON array of the peer's sessions rows
+ * (sessdb; only those whose status is active or detached count).  With
+ * none, the peer is removed at once (MACHINE_REMOVED). */
 struct machine_remove;
 enum machine_remove_result machine_remove(struct config **cfg, const char *id,
     const json_t *sessions, struct machine_remove **state, struct strlist *out);
@@ -52,7 +54,9 @@ bool machine_remove_answer(const struct machine_remove *state, const char *text,
     struct strlist *out);
 const json_t *machine_remove_sessions(const struct machine_remove *state);
 const char *machine_remove_id(const struct machine_remove *state);
-/* Remove the peer from the config (the file and *cfg). */
+/* Remove the peer from the config (the file and *cfg).  When the file
+ * cannot be updated the reply is upstream's warning with the error and
+ * *cfg still has the peer (config_peer tells the caller). */
 void machine_remove_commit(struct config **cfg, const char *id,
     struct strlist *out);
 void machine_remove_free(struct machine_remove *state);

@@ -23,7 +23,9 @@ struct chunks {
 };
 void chunks_free(struct chunks *c);
 
-/* Upstream's split_message (reference upstream-engine.md §12.1), exactly:
+/* Upstream's split_message (reference upstream-engine.md §12.1), exactly
+ * (white space is Python's str.isspace()).  When max is too small for the
+ * next character (max 1 and an emoji), that character is a chunk of its own:
  * fence / paragraph / line / sentence / word / hard cut, trailing white space
  * of a chunk removed, leading newlines of the rest removed, empty and
  * white-space-only chunks dropped; text that fits is returned unchanged as one
@@ -33,7 +35,21 @@ void msg_split(const char *text, size_t max, struct chunks *out);
 /* The same cut points, but a fenced code block cut in the middle is closed at
  * the end of its chunk ("\n```") and reopened with its info string (```lang)
  * at the start of the next, so every chunk renders on its own.  The fence
- * lines added count toward max.  Used for live replies. */
+ * lines added count toward max.  Used for live replies.
+ *
+ * Guarantee: every chunk is at most max units and has an even number of ```
+ * (the last chunk too when the text has); with the added lines removed (a
+ * leading "```INFO\n" on a chunk that re-opens, a trailing "\n```" on one
+ * that closes) the chunks are the text in order separated only by the white
+ * space the cuts removed: text = w0 c1 w1 c2 ... cn wn, every wi white space.
+ * A fence counts as upstream counts it, any "```" (not only at a line start).
+ * Details: the fence rule of msg_split applies to whether the chunk ends
+ * inside a block, counting a block carried over from the previous chunk; a
+ * chunk never ends on the line that opens a block (so the info string is
+ * never cut); a cut just before a block's closing fence takes that fence; a
+ * hard cut never splits a run of backticks; an info string longer than 32
+ * units is re-opened bare.  Below 64 units there is no room for the fence
+ * lines and this is msg_split. */
 void msg_split_fenced(const char *text, size_t max, struct chunks *out);
 
 /* Whether s[0..n) ends inside an open ``` fence; when it does and lang is not

@@ -9,7 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* s cut to n code points: the first n-3 and "..." when longer. */
+/* s cut to n code points: the first n-3 and "..." when longer (below 3,
+ * just the first n).  An invalid UTF-8 byte counts as one code point. */
 char *text_truncate(const char *s, size_t n);
 
 /* "1m 05s" when a minute or more, else "5s" (§6.4). */
