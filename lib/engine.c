@@ -52,7 +52,7 @@ act_emit(struct engine *e, json_t *a)
 	evbuffer_add(e->outbuf, "\n", 1);
 	free(s);
 	if (e->ev_out && !event_pending(e->ev_out, EV_WRITE, NULL))
-		event_add(e->ev_out, NULL);
+		out_cb(e->out_fd, EV_WRITE, e);	/* arms the event on EAGAIN */
 }
 
 char *
@@ -790,8 +790,15 @@ out_cb(evutil_socket_t fd, short what, void *arg)
 		int n = evbuffer_write(e->outbuf, fd);
 
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;	/* stays pending (EV_PERSIST) */
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				/* A file or /dev/null is never EAGAIN, so only
+				 * pollable fds get here. */
+				if (!event_pending(e->ev_out, EV_WRITE, NULL))
+					event_add(e->ev_out, NULL);
+				return;
+			}
 			if (!e->quitting)
 				warn("writing actions");
 			evbuffer_drain(e->outbuf, evbuffer_get_length(e->outbuf));
@@ -801,7 +808,8 @@ out_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 	}
-	event_del(e->ev_out);
+	if (event_pending(e->ev_out, EV_WRITE, NULL))
+		event_del(e->ev_out);
 	if (e->quitting)
 		event_base_loopexit(e->base, NULL);
 }

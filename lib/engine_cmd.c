@@ -467,12 +467,12 @@ ls_machines_done(struct engine *e, struct ctx *c, const char *out,
 				    TRANSPORT_LOCAL ? "localhost" :
 				    p->address ? p->address : "?"));
 				json_object_set_new(m, "status", json_string(
-				    json_is_true(json_object_get(st, "online")) ?
-				    "online" : "offline"));
+				    jget(st, "status") && !strcmp(jget(st, "status"),
+				    "online") ? "online" : "offline"));
 				json_object_set_new(m, "daemon", json_string(
 				    d && !strcmp(d, "running") ? "running" :
-				    json_is_true(json_object_get(st, "daemon")) ?
-				    "running" : "stopped"));
+				    d && !strcmp(d, "stopped") ? "stopped" :
+				    "unknown"));
 				json_object_set_new(m, "default_paths", paths);
 				json_object_set_new(m, "localhost", json_boolean(
 				    p->transport == TRANSPORT_LOCAL));
@@ -551,25 +551,46 @@ cmd_exit(struct engine *e, struct channel *ch, struct args *a, bool admin)
 	json_decref(row);
 }
 
+/* session.destroy on the peer; a failure is logged, as upstream does.  When
+ * it is over, after(e, then) runs with the command's context (then->n
+ * counts the destroys still to come when there are several). */
+typedef void (*after_fn)(struct engine *e, struct ctx *then);
+
 static void
 destroy_done(struct engine *e, struct ctx *c, json_t *res, const char *err)
 {
+	after_fn after = c->after;
+	struct ctx *then = c->data;
+
 	(void)res;
 	if (err)
 		warnx("session.destroy %s: %s", c->s[0], err);
 	ctx_free(e, c);
+	if (after)
+		after(e, then);
 }
 
-/* session.destroy on the peer, in the background (failures are logged, as
- * upstream does). */
 static void
-destroy_remote(struct engine *e, const char *peer, const char *sid)
+destroy_remote(struct engine *e, const char *peer, const char *sid,
+    after_fn after, struct ctx *then)
 {
 	struct ctx *c = ctx_new(e, NULL);
 
 	c->s[0] = xstrdup(sid);
+	c->after = after;
+	c->data = then;
 	peer_call(e, peer, "session.destroy", json_pack("{s:s}", "sessionId",
 	    sid), destroy_done, c);
+}
+
+static void
+rm_reply(struct engine *e, struct ctx *c)
+{
+	if (--c->n > 0)
+		return;
+	act_sayf(e, c->ch, "\xf0\x9f\x97\x91\xef\xb8\x8f Destroyed %s session(s) on **%s**:`%s`",
+	    c->s[2], c->s[0], c->s[1]);
+	ctx_free(e, c);
 }
 
 static void
@@ -580,7 +601,8 @@ cmd_rm(struct engine *e, struct channel *ch, struct args *a, bool admin)
 	json_t *rows = NULL, *r;
 	char *err = NULL;
 	const char *path;
-	size_t i, n = 0;
+	struct ctx *c;
+	size_t i;
 
 	(void)admin;
 	if (a->n < 2) {
@@ -603,25 +625,37 @@ cmd_rm(struct engine *e, struct channel *ch, struct args *a, bool admin)
 		projectdir_free(&pd);
 		return;
 	}
+	c = ctx_new(e, ch);
+	c->s[0] = xstrdup(a->v[0]);
+	c->s[1] = xstrdup(path);
+	c->s[2] = xasprintf("%zu", json_array_size(rows));
+	c->n = 1;		/* released below, after the loop */
 	json_array_foreach(rows, i, r) {
 		const char *st = jget(r, "status"), *sid = jget(r, "daemon_session_id");
 		json_t *gone = NULL;
 
-		n++;
 		if (st && sid && (!strcmp(st, "active") || !strcmp(st, "detached"))) {
-			destroy_remote(e, a->v[0], sid);
 			if (sessdb_destroy(e->db, sid, &gone, &err) < 0) {
 				warnx("%s", err);
 				free(err);
 				err = NULL;
 			}
 			json_decref(gone);
+			c->n++;
+			destroy_remote(e, a->v[0], sid, rm_reply, c);
 		}
 	}
-	act_sayf(e, ch, "\xf0\x9f\x97\x91\xef\xb8\x8f Destroyed %zu session(s) on **%s**:`%s`",
-	    n, a->v[0], path);
+	rm_reply(e, c);
 	json_decref(rows);
 	projectdir_free(&pd);
+}
+
+static void
+rm_session_reply(struct engine *e, struct ctx *c)
+{
+	act_sayf(e, c->ch, "\xf0\x9f\x97\x91\xef\xb8\x8f Destroyed session **%s** on **%s**:`%s`",
+	    c->s[0], c->s[1], c->s[2]);
+	ctx_free(e, c);
 }
 
 static void
@@ -630,6 +664,7 @@ cmd_rm_session(struct engine *e, struct channel *ch, struct args *a, bool admin)
 	json_t *row = NULL, *gone = NULL;
 	char *err = NULL;
 	const char *st, *sid;
+	struct ctx *c;
 
 	(void)admin;
 	if (a->n < 1) {
@@ -643,17 +678,21 @@ cmd_rm_session(struct engine *e, struct channel *ch, struct args *a, bool admin)
 	}
 	st = jget(row, "status");
 	sid = jget(row, "daemon_session_id");
+	c = ctx_new(e, ch);
+	c->s[0] = xstrdup(name_or_sid(row));
+	c->s[1] = xstrdup(jor(row, "machine_id", "?"));
+	c->s[2] = xstrdup(jor(row, "path", "?"));
 	if (st && sid && (!strcmp(st, "active") || !strcmp(st, "detached"))) {
-		destroy_remote(e, jor(row, "machine_id", ""), sid);
 		/* §16 Q4: by daemon id, never the channel's current row. */
 		if (sessdb_destroy(e->db, sid, &gone, &err) < 0) {
 			warnx("%s", err);
 			free(err);
 		}
 		json_decref(gone);
-	}
-	act_sayf(e, ch, "\xf0\x9f\x97\x91\xef\xb8\x8f Destroyed session **%s** on **%s**:`%s`",
-	    name_or_sid(row), jor(row, "machine_id", "?"), jor(row, "path", "?"));
+		destroy_remote(e, jor(row, "machine_id", ""), sid,
+		    rm_session_reply, c);
+	} else
+		rm_session_reply(e, c);
 	json_decref(row);
 }
 
@@ -863,11 +902,21 @@ cmd_interrupt(struct engine *e, struct channel *ch, struct args *a, bool admin)
 
 /* --- /clear, /new ------------------------------------------------------- */
 
+/* §16 Q3: the CLI type is kept. */
+static void
+renew_start(struct engine *e, struct ctx *c)
+{
+	start_session(e, c->ch, c->s[0], c->s[1], valid_cli(c->s[2]) ? c->s[2] :
+	    "claude", true);
+	ctx_free(e, c);
+}
+
 static void
 renew(struct engine *e, struct channel *ch, bool is_new)
 {
 	json_t *row, *gone = NULL;
-	char *err = NULL, *peer, *path, *cli;
+	char *err = NULL;
+	struct ctx *c;
 
 	if ((row = resolve(e, ch)) == NULL) {
 		act_say(e, ch, is_new ? "No active session. Use `/start <machine> "
@@ -880,21 +929,18 @@ renew(struct engine *e, struct channel *ch, bool is_new)
 	else
 		act_sayf(e, ch, "\xf0\x9f\xa7\xb9 Clearing session **%s** and starting fresh...",
 		    name_or_sid(row));
-	peer = xstrdup(jor(row, "machine_id", ""));
-	path = xstrdup(jor(row, "path", ""));
-	cli = xstrdup(jor(row, "cli_type", "claude"));
-	destroy_remote(e, peer, jor(row, "daemon_session_id", ""));
+	c = ctx_new(e, ch);
+	c->s[0] = xstrdup(jor(row, "machine_id", ""));
+	c->s[1] = xstrdup(jor(row, "path", ""));
+	c->s[2] = xstrdup(jor(row, "cli_type", "claude"));
 	if (sessdb_destroy_channel(e->db, ch->id, &gone, &err) < 0) {
 		warnx("%s", err);
 		free(err);
 	}
 	json_decref(gone);
+	destroy_remote(e, c->s[0], jor(row, "daemon_session_id", ""),
+	    renew_start, c);
 	json_decref(row);
-	/* §16 Q3: the CLI type is kept. */
-	start_session(e, ch, peer, path, valid_cli(cli) ? cli : "claude", true);
-	free(peer);
-	free(path);
-	free(cli);
 }
 
 static void

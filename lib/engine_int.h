@@ -55,6 +55,8 @@ struct reply {
 	bool finished;
 	bool queued_shown;
 	bool terminal;		/* its result or error came */
+	bool sending;		/* its session.send has been started */
+	bool accepted;		/* the daemon has it: the next may be sent */
 	char *end_error;
 	long long t0;		/* ms, when it became head */
 	long long last_seq;	/* the daemon's seq of the last event, 0: none */
@@ -124,6 +126,7 @@ struct ctx {
 	bool admin;
 	struct call *call;		/* engine.c: an RPC riding on it */
 	void *data;			/* the command's own */
+	void (*after)(struct engine *, struct ctx *);	/* a continuation */
 	struct ctx *next_pending, **prevp;	/* the engine's list */
 };
 

@@ -424,12 +424,17 @@ live_render(struct reply *r, bool cursor)
 		buf_append(&b, r->blocks[i].text.s, r->blocks[i].text.len);
 	}
 	if (cursor) {
+		while (b.len > 0 && (b.s[b.len - 1] == ' ' ||
+		    b.s[b.len - 1] == '\t'))
+			b.s[--b.len] = '\0';
 		if (b.len)
 			buf_putc(&b, ' ');
 		buf_puts(&b, CURSOR);
 	}
 	return buf_steal(&b);
 }
+
+static void reply_finish(struct reply *r);
 
 static void
 edit_cb(evutil_socket_t fd, short what, void *arg)
@@ -438,30 +443,44 @@ edit_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (r->dirty)
+	if (r->stream_ended && r->head)
+		reply_finish(r);	/* the final edit, waited for */
+	else if (r->dirty)
 		live_flush(r, false);
+}
+
+/* Milliseconds until the live message may be edited again (0: now). */
+static long long
+live_wait(struct reply *r)
+{
+	long long due = r->last_edit + r->ch->e->edit_interval_ms,
+	    now = monotonic_ms();
+
+	return r->nmsgs == 0 || now >= due ? 0 : due - now;
+}
+
+static void
+live_schedule(struct reply *r, long long ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (r->ev_edit == NULL)
+		r->ev_edit = evtimer_new(r->ch->e->base, edit_cb, r);
+	if (r->ev_edit && !evtimer_pending(r->ev_edit, NULL))
+		evtimer_add(r->ev_edit, &tv);
 }
 
 /* Something changed: show it now, or at the end of the edit interval. */
 static void
 live_changed(struct reply *r)
 {
-	struct engine *e = r->ch->e;
-	long long now = monotonic_ms(), due;
+	long long ms;
 
 	r->dirty = true;
-	due = r->last_edit + e->edit_interval_ms;
-	if (r->nmsgs == 0 || now >= due) {
+	if ((ms = live_wait(r)) == 0)
 		live_flush(r, false);
-		return;
-	}
-	if (r->ev_edit == NULL)
-		r->ev_edit = evtimer_new(e->base, edit_cb, r);
-	if (r->ev_edit && !evtimer_pending(r->ev_edit, NULL)) {
-		struct timeval tv = { (due - now) / 1000, ((due - now) % 1000) * 1000 };
-
-		evtimer_add(r->ev_edit, &tv);
-	}
+	else
+		live_schedule(r, ms);
 }
 
 static void
@@ -733,6 +752,7 @@ reply_event(struct reply *r, json_t *ev)
 /* --- a reply's life ----------------------------------------------------- */
 
 static void reply_become_head(struct reply *r);
+static void reply_send_next(struct channel *ch);
 
 static void
 reply_finish(struct reply *r)
@@ -740,9 +760,17 @@ reply_finish(struct reply *r)
 	struct channel *ch = r->ch;
 	struct engine *e = ch->e;
 	struct reply **rp;
+	long long ms;
 
 	if (r->finished)
 		return;
+	if (is_mode(r, "live") && e->can_edit && (ms = live_wait(r)) > 0) {
+		/* The last edit too keeps the pace the bridge asked for. */
+		if (r->ev_edit)
+			evtimer_del(r->ev_edit);
+		live_schedule(r, ms);
+		return;
+	}
 	r->finished = true;
 	if (is_mode(r, "live")) {
 		live_flush(r, true);
@@ -790,6 +818,10 @@ reply_stream_end(struct reply *r, const char *err)
 {
 	r->proc = NULL;
 	r->stream_ended = true;
+	if (!r->accepted) {
+		r->accepted = true;
+		reply_send_next(r->ch);
+	}
 	if (err && r->end_error == NULL)
 		r->end_error = xstrdup(err);
 	if (r->head)
@@ -808,6 +840,10 @@ reply_stream_line(struct reply *r, const char *line, size_t len)
 	json_t *ev, *seq;
 	const char *type;
 
+	if (!r->accepted) {
+		r->accepted = true;
+		reply_send_next(r->ch);
+	}
 	ev = json_loadb(line, len, 0, NULL);
 	if (ev == NULL || !json_is_object(ev)) {
 		warnx("%s: an event that is not a JSON object skipped", r->ch->id);
@@ -941,14 +977,33 @@ reply_start(struct engine *e, struct channel *ch, const json_t *row,
 {
 	struct reply *r = reply_new(e, ch, jget(row, "machine_id"),
 	    jget(row, "daemon_session_id"), jget(row, "tool_display"));
-	struct ctx *c;
 
 	r->name = jget(row, "name") ? xstrdup(jget(row, "name")) : NULL;
 	r->message = xstrdup(text);
 	inflight_record(e, r);
-	c = ctx_new(e, ch);
+	reply_send_next(ch);
+}
+
+/* Messages reach the daemon in the order they were written: the next one is
+ * sent once the daemon has answered the one before (its first event). */
+static void
+reply_send_next(struct channel *ch)
+{
+	struct reply *r;
+	struct ctx *c;
+
+	for (r = ch->replies; r; r = r->next) {
+		if (r->sending && !r->accepted)
+			return;		/* on its way: wait for it */
+		if (!r->sending && r->message)
+			break;
+	}
+	if (r == NULL)
+		return;
+	r->sending = true;
+	c = ctx_new(ch->e, ch);
 	c->data = r;
-	peer_target(e, r->peer, stream_with_target, c);
+	peer_target(ch->e, r->peer, stream_with_target, c);
 }
 
 void

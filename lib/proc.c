@@ -394,6 +394,9 @@ child_exec(const struct proc_opts *o, pid_t parent, int in[2], int out[2],
 	}
 	if (dup2(out[1], 1) == -1 || dup2(err[1], 2) == -1)
 		_exit(127);
+	/* Nothing of ours leaks into the child: not the other ends of its
+	 * pipes (its stdin would never see EOF), not the DB, not the loop. */
+	close_range(3, ~0U, 0);
 	execvp(o->argv[0], o->argv);
 	{
 		static const char msg[] = "cannot execute\n";
@@ -411,7 +414,8 @@ proc_start(struct proc_set *ps, const struct proc_opts *o, char **errmsg)
 	pid_t parent = getpid(), pid;
 
 	*errmsg = NULL;
-	if ((o->input && pipe(in) == -1) || pipe(out) == -1 || pipe(err) == -1) {
+	if ((o->input && pipe2(in, O_CLOEXEC) == -1) ||
+	    pipe2(out, O_CLOEXEC) == -1 || pipe2(err, O_CLOEXEC) == -1) {
 		*errmsg = xasprintf("pipe: %s", strerror(errno));
 		goto fail;
 	}

@@ -18,7 +18,7 @@ teardown() {
 	say test:1 /help
 	wait Codecast Commands
 	say test:1 /HELP
-	waitcount "Codecast Commands" 2
+	waitcount Codecast.Commands 2
 	say test:1    
 	idle 0.5
 	EOF
@@ -51,7 +51,7 @@ teardown() {
 	say test:1 /mode plan
 	wait No active session
 	say test:1 /rename my-project
-	waitcount "No active session" 5
+	waitcount No.active.session 5
 	EOF
 	assert_success
 }
@@ -61,9 +61,9 @@ teardown() {
 	say test:1 /start
 	wait Usage: `/start <peer>
 	say test:1 /start local
-	waitcount "Usage: `/start" 2
+	waitcount Usage:.`/start 2
 	say test:1 /start local --codex
-	waitcount "Usage: `/start" 3
+	waitcount Usage:.`/start 3
 	say test:1 /start local app --cli
 	wait Missing value for `--cli`
 	say test:1 /start local app --cli cobol
@@ -114,13 +114,14 @@ teardown() {
 	name=$(jq -r .name <<<"$output")
 	[ "$(jq -r .tool_display <<<"$output")" = live ]
 	[ "$(jq -r .path <<<"$output")" = "~/Projects/app" ]
-	grep -q "**Name:** $name" view.txt
+	grep -qF "**Name:** $name" view.txt
 	grep -qF "\`$sid\`" view.txt
 	run cc-rpc "$DAEMON_PORT" session.list
 	assert_output --partial "$sid"
 }
 
 @test "a message streams into one live message, edited in place, typing on then off" {
+	export MOCK_CLAUDE_DELAY=0.01
 	bridge --edit-interval 0.05 <<-'EOF'
 	say test:1 /start local app
 	wait Session ready 20
@@ -130,16 +131,21 @@ teardown() {
 	EOF
 	assert_success
 	# the reply: one send, then edits, the last without the cursor
-	ref=$(jq -r 'select(.op=="send" and (.text|test("^1 2"))).ref' actions.ndjson)
+	want=$(seq -s ' ' 40)
+	ref=$(jq -r --arg w "$want" 'select(.text==$w).ref' actions.ndjson)
 	[ -n "$ref" ]
+	# sent once, when the first words came
+	run jq -r --arg r "$ref" 'select(.op=="send" and .ref==$r).text' actions.ndjson
+	assert_output --regexp '^1 .*▌$'
 	n=$(jq -s --arg r "$ref" '[.[] | select(.op=="edit" and .ref==$r)] | length' actions.ndjson)
 	[ "$n" -ge 2 ]
 	last=$(jq -rs --arg r "$ref" '[.[] | select(.ref==$r)] | last | .text' actions.ndjson)
-	[ "$last" = "$(seq -s ' ' 40)" ]
+	[ "$last" = "$want" ]
 	jq -rs --arg r "$ref" '[.[] | select(.op=="edit" and .ref==$r)][0].text' actions.ndjson | grep -q '▌'
+	# typing: on while the reply ran, off at its end
 	run jq -c 'select(.op=="typing") | .on' actions.ndjson
-	assert_line --index 0 true
-	assert_line --index 1 false
+	assert_line true
+	assert_line --index $((${#lines[@]} - 1)) false
 	grep -q 'Connected to \*\*mock-claude-1.0\*\* | Mode: \*\*bypass\*\*' view.txt
 }
 
@@ -242,4 +248,290 @@ after_mark() {
 	run jq -rs '[.[] | select(.op=="send")] | map(.text) | .[]' reply.ndjson
 	assert_line --index 0 'w1 w2 w3'
 	assert_line --index 1 '**[Tools: 4 calls]**'
+}
+
+@test "live mode: edits of one message are paced by the bridge's edit_interval" {
+	export MOCK_CLAUDE_DELAY=0.02
+	bridge --edit-interval 0.5 <<-'EOF'
+	say test:1 /start local app
+	wait Session ready 20
+	say test:1 stream:150:0
+	wait w150$ 30
+	idle 0.5
+	EOF
+	assert_success
+	ref=$(jq -r 'select(.op=="edit" and (.text|endswith("w150"))).ref' actions.ndjson | tail -1)
+	[ -n "$ref" ]
+	# 150 deltas over ~3 s: several edits, none closer than 0.5 s to the
+	# one before (a little slack for the clock of the bridge)
+	run jq -rs --arg r "$ref" '[.[] | select(.ref==$r) | ._t] | [range(1; length) as $i | .[$i] - .[$i-1]] | min' actions.ndjson
+	awk -v m="$output" 'BEGIN { exit !(m >= 0.45) }'
+	n=$(jq -s --arg r "$ref" '[.[] | select(.op=="edit" and .ref==$r)] | length' actions.ndjson)
+	[ "$n" -ge 3 ]
+	[ "$n" -le 12 ]
+}
+
+@test "live mode: a long reply rolls over before max_len, every message's code fences balanced" {
+	bridge --max-len 300 --edit-interval 0.05 <<-'EOF'
+	say test:1 /start local app
+	wait Session ready 20
+	say test:1 echo:MARK
+	wait ^MARK$ 20
+	say test:1 fence:100
+	wait print\('line 99'\) 30
+	idle 0.5
+	EOF
+	assert_success
+	after_mark MARK >reply.ndjson
+	# the messages as they stand at the end
+	jq -s -r '[.[] | select(.op=="send" or .op=="edit")] | group_by(.ref)[] | last | .text' reply.ndjson >msgs.txt
+	n=$(jq -s '[.[] | select(.op=="send")] | length' reply.ndjson)
+	[ "$n" -ge 8 ]
+	python3 - msgs.txt <<'PY'
+import json, subprocess, sys
+msgs = [json.loads(l) for l in subprocess.run(["jq", "-s", "-c", '[.[] | select(.op=="send" or .op=="edit")] | group_by(.ref)[] | last | .text', "reply.ndjson"], capture_output=True, text=True).stdout.splitlines()]
+for m in msgs:
+    units = sum(2 if ord(c) > 0xffff else 1 for c in m)
+    assert units <= 300, (units, m)
+    fences = sum(1 for l in m.split("\n") if l.startswith("```"))
+    assert fences % 2 == 0, m
+# every line of the reply is there, in order, once
+text = "\n".join(msgs)
+for k in range(100):
+    assert text.count("print('line %d')" % k) == 1, k
+PY
+}
+
+@test "session commands: /mode, /model, /status, /rename, /tool-display and their effects" {
+	bridge <<-'EOF'
+	say test:1 /start local app
+	wait Session ready 20
+	say test:1 /mode bypass
+	wait Mode set to \*\*bypass\*\*
+	say test:1 /mode PLAN
+	wait Mode set to \*\*plan\*\*
+	say test:1 /model claude-test-9
+	wait Model set to \*\*claude-test-9\*\*
+	say test:1 /rename my-project
+	wait Session renamed: \*\*[a-z]+-[a-z]+\*\* -> \*\*my-project\*\*
+	say test:1 /rename My-Project
+	wait my-project\*\* -> \*\*my-project
+	say test:1 /tool-display Buffer
+	wait Tool display set to \*\*buffer\*\*
+	say test:1 /status
+	wait Session Status 10
+	EOF
+	assert_success
+	run cc-session resolve test:1
+	assert_success
+	[ "$(jq -r .mode <<<"$output")" = plan ]
+	[ "$(jq -r .name <<<"$output")" = my-project ]
+	[ "$(jq -r .tool_display <<<"$output")" = buffer ]
+	sid=$(jq -r .daemon_session_id <<<"$output")
+	# the daemon has the mode and the model
+	run cc-rpc "$DAEMON_PORT" monitor.sessions
+	jq -e --arg s "$sid" '.sessions[] | select(.sessionId==$s) | .mode=="plan" and .model=="claude-test-9"' <<<"$output"
+	grep -q 'Name: \*\*my-project\*\*' view.txt
+	grep -q 'Mode: \*\*plan\*\*' view.txt
+	grep -q 'Tool Display: \*\*buffer\*\*' view.txt
+	grep -qF "Session ID: \`$sid\`" view.txt
+	grep -q 'Queue: 0 pending messages' view.txt
+}
+
+@test "/rename to a name another session has is refused" {
+	bridge <<-'EOF'
+	say test:1 /start local app
+	wait Session ready 20
+	say test:1 /rename taken-name
+	wait -> \*\*taken-name
+	say test:2 /start local app
+	waitcount Session.ready 2 20
+	say test:2 /rename taken-name
+	wait Name `taken-name` is already in use
+	EOF
+	assert_success
+}
+
+@test "/exit detaches, /resume by name brings the same session back with its name and mode" {
+	bridge <<-'EOF'
+	say test:1 /start local app
+	wait Session ready 20
+	say test:1 /rename keep-me
+	wait keep-me
+	say test:1 /mode code
+	wait Mode set to \*\*code\*\*
+	say test:1 /exit
+	wait Detached from session on \*\*local\*\*:`~/Projects/app`\nUse `/resume keep-me` to reconnect
+	say test:1 hello
+	wait to begin\.
+	say test:1 /resume keep-me
+	wait Resuming session \(\*\*keep-me\*\*\) on \*\*local\*\*
+	wait Session resumed on \*\*local\*\*:`~/Projects/app`
+	say test:1 echo:back again
+	wait ^back again$ 20
+	EOF
+	assert_success
+	run cc-session resolve test:1
+	[ "$(jq -r .name <<<"$output")" = keep-me ]
+	[ "$(jq -r .mode <<<"$output")" = code ]
+}
+
+@test "/interrupt stops a long reply; /stop with nothing running says so" {
+	bridge <<-'EOF'
+	say test:1 /start local app
+	wait Session ready 20
+	say test:1 /stop
+	wait not currently processing
+	say test:1 hang
+	wait working\.\.\. 20
+	say test:1 /interrupt
+	wait Interrupted Claude's current operation 20
+	idle 1
+	say test:1 echo:after
+	wait ^after$ 20
+	EOF
+	assert_success
+}
+
+@test "/clear and /new replace the session: the old one is destroyed on the daemon, the CLI type kept" {
+	bridge <<-'EOF'
+	say test:1 /start local app --codex
+	wait Session ready\*\* \(codex\) 20
+	say test:1 /clear
+	wait Clearing session
+	waitcount Session.ready 2 20
+	say test:1 /new
+	wait Starting fresh session \(replacing
+	waitcount Session.ready 3 20
+	EOF
+	assert_success
+	run cc-session list
+	[ "$(jq -s '[.[] | select(.status=="active")] | length' <<<"$output")" = 1 ]
+	[ "$(jq -s -r '[.[] | select(.status=="active")][0].cli_type' <<<"$output")" = codex ]
+	# the daemon holds one session: the two replaced ones were destroyed
+	run cc-rpc "$DAEMON_PORT" session.list
+	[ "$(jq '.sessions | length' <<<"$output")" = 1 ]
+}
+
+@test "/rm and /rm-session destroy on the daemon and in the registry" {
+	bridge <<-'EOF'
+	say test:1 /start local app
+	wait Session ready 20
+	say test:2 /start local other
+	waitcount Session.ready 2 20
+	say test:3 /rm local app
+	wait Destroyed 1 session\(s\) on \*\*local\*\*:`~/Projects/app`
+	say test:3 /rm local nothing-here
+	wait No sessions found for \*\*local\*\*:`~/Projects/nothing-here`
+	say test:3 /ls session
+	wait \*\*Sessions:\*\*
+	EOF
+	assert_success
+	name2=$(cc-session resolve test:2 | jq -r .name)
+	bridge <<-EOF
+	say test:3 /rm-session $name2
+	wait Destroyed session \*\*$name2\*\*
+	say test:3 /rm-session nope-nope
+	wait Session \`nope-nope\` not found
+	EOF
+	assert_success
+	run cc-rpc "$DAEMON_PORT" session.list
+	[ "$(jq '.sessions | length' <<<"$output")" = 0 ]
+	run cc-session list --status active
+	assert_output ""
+}
+
+@test "/health and /monitor: with a peer, from the session, every tunnel, and an unknown peer" {
+	bridge <<-'EOF'
+	say test:1 /health
+	wait No active tunnels
+	say test:1 /health local
+	wait Daemon Health - local\*\*\nStatus: OK 20
+	say test:1 /start local app
+	wait Session ready 20
+	say test:1 /monitor
+	wait Monitor - local\*\* \(uptime
+	say test:2 /health
+	waitcount Daemon.Health.-.local 2
+	say test:2 /health nowhere
+	wait Health check failed for nowhere
+	say test:2 /ls machine
+	wait \*\*Machines:\*\*\n🟢 \*\*local\*\* \(localhost\) \[localhost\] ⚡ 20
+	EOF
+	assert_success
+}
+
+@test "a message sent while a reply streams is queued on the daemon and answered in order" {
+	export MOCK_CLAUDE_DELAY=0.01
+	bridge <<-'EOF'
+	say test:1 /start local app
+	wait Session ready 20
+	say test:1 stream:100:0
+	wait w1 20
+	say test:1 echo:second
+	say test:1 echo:third
+	wait Message queued \(position: 1\)
+	wait Message queued \(position: 2\)
+	wait ^second$ 30
+	wait ^third$ 30
+	idle 0.5
+	EOF
+	assert_success
+	# in the chat: the long reply complete, then second, then third
+	python3 - <<'PY'
+import re
+v = open("view.txt").read()
+a = v.index("w1 w2"); b = v.index("\nsecond\n"); c = v.index("\nthird\n")
+assert a < b < c, (a, b, c)
+assert re.search(r"w1 w2 .* w100\n", v)
+assert v.count("\nsecond\n") == 1 and v.count("\nthird\n") == 1
+PY
+}
+
+@test "bad input is skipped with one line each and the engine goes on" {
+	bridge <<-'EOF'
+	raw this is not json
+	raw [1,2,3]
+	raw {"type":"message","text":"no channel"}
+	raw {"channel":"test:1","text":"no type"}
+	raw {"type":"mystery","channel":"test:1"}
+	rawbytes 7b2274797065223a226d657373616765222c226368616e6e656c223a22746573743a31222c2274657874223a2261ff62227d
+	raw {"type":"message","channel":"test:1","user":"u","text":"nul\u0000here"}
+	say test:1 /help
+	wait Codecast Commands
+	EOF
+	assert_success
+	[ "$(wc -l <engine.err)" -ge 5 ]
+	grep -q 'event skipped' engine.err
+	grep -q 'without channel' engine.err
+	# a 10 MB line
+	python3 -c 'import json; print(json.dumps({"type":"message","channel":"test:1","text":"x"*10000000}))' >big.json
+	printf 'event %s\n' "$(cat big.json)" >/dev/null
+	{
+		printf '%s\n' '{"type":"hello","platform":"test","max_len":2000}'
+		cat big.json
+		printf '%s\n' '{"type":"message","channel":"test:1","user":"u","text":"/help"}'
+	} | cc-engine >out.ndjson 2>err.txt
+	grep -q 'longer than' err.txt
+	grep -q 'Codecast Commands' out.ndjson
+}
+
+@test "end of input and SIGTERM: exit 0 within a second, children stopped" {
+	export MOCK_CLAUDE_DELAY=0.05
+	bridge <<-'EOF'
+	say test:1 /start local app
+	wait Session ready 20
+	say test:1 stream:200:0
+	wait w3 20
+	kill TERM
+	expect-exit 0
+	EOF
+	assert_success
+	# no cc-rpc of ours is left
+	run pgrep -f "cc-rpc .*$CODECAST_CONFIG"
+	assert_failure
+	start=$(date +%s%N)
+	printf '%s\n' '{"type":"hello","platform":"test"}' | cc-engine >/dev/null
+	end=$(date +%s%N)
+	[ $(( (end - start) / 1000000 )) -lt 1000 ]
 }

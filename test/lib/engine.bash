@@ -38,8 +38,8 @@ engine_teardown() {
 bridge() {
 	cat >script.txt
 	rm -f actions.ndjson view.txt
-	run test-bridge --actions actions.ndjson --view view.txt "$@" script.txt \
-		-- 2>engine.err
+	run test-bridge --actions actions.ndjson --view view.txt \
+		--stderr engine.err "$@" script.txt --
 	if [ "$status" -ne 0 ]; then
 		echo "--- engine stderr"; cat engine.err
 	fi
