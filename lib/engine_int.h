@@ -52,10 +52,13 @@ struct reply {
 	json_t *held;		/* events that came while an earlier reply rendered */
 	bool head;		/* rendering */
 	bool stream_ended;	/* the child is gone */
+	bool finishing;		/* ended, waiting for its last edit's turn */
 	bool finished;
 	bool queued_shown;
 	bool terminal;		/* its result or error came */
 	bool sending;		/* its session.send has been started */
+	bool polling;		/* completed with session.reconnect */
+	bool last_was_result;
 	bool accepted;		/* the daemon has it: the next may be sent */
 	char *end_error;
 	long long t0;		/* ms, when it became head */
@@ -223,6 +226,8 @@ void replies_suspend(struct engine *e);
 void inflight_record(struct engine *e, struct reply *r);
 void inflight_clear(struct engine *e, struct reply *r);
 void inflight_resume(struct engine *e);
+/* Fetch the rest of r with session.reconnect until its last event. */
+void reply_poll(struct reply *r);
 /* engine_reply.c, for engine_recover.c */
 struct reply *reply_new(struct engine *e, struct channel *ch, const char *peer,
     const char *sid, const char *display);

@@ -7,7 +7,12 @@
  * A daemon that numbers its events ("seq") keeps the whole reply: the
  * reconnect asks for everything after the reply's start (since), and the
  * reply is rebuilt.  An older daemon returns what it could not write; what
- * the killed engine's reader had taken is gone. */
+ * the killed engine's reader had taken is gone.
+ *
+ * The same polling follows a reply whose message the daemon queued, when
+ * the daemon closed the stream after the queued event (upstream's daemons
+ * do): only the reply at the head of its channel polls, so two of them
+ * never take each other's events. */
 #include "engine_int.h"
 #include "proc.h"
 #include "sessdb.h"
@@ -59,14 +64,13 @@ inflight_clear(struct engine *e, struct reply *r)
 	r->inflight_key = NULL;
 }
 
-static void poll_once(struct reply *r);
 
 static void
 poll_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	poll_once(arg);
+	reply_poll(arg);
 }
 
 static void
@@ -80,21 +84,11 @@ poll_line(struct proc *p, const char *line, size_t len, void *arg)
 }
 
 static void
-poll_exit(struct proc *p, int status, const char *err, void *arg)
+poll_later(struct reply *r)
 {
-	struct reply *r = arg;
 	struct timeval tv;
 	long ms;
 
-	(void)p;
-	r->proc = NULL;
-	if (reply_terminal_seen(r)) {
-		reply_stream_end(r, NULL);
-		return;
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		warnx("%s: session.reconnect: %s", r->ch->id, *err ? err : "failed");
-	r->polls = r->polls < 0 ? 0 : r->polls + 1;
 	if (r->polls >= POLL_GIVE_UP) {
 		reply_stream_end(r, "Gave up waiting for the rest of the reply.");
 		return;
@@ -108,6 +102,60 @@ poll_exit(struct proc *p, int status, const char *err, void *arg)
 	tv.tv_usec = (ms % 1000) * 1000;
 	if (r->ev_poll == NULL || evtimer_add(r->ev_poll, &tv) != 0)
 		reply_stream_end(r, "cannot wait for the rest of the reply");
+}
+
+/* After an empty poll: is anything still to come?  The session runs a
+ * message, or has one queued, or holds events: poll again.  Otherwise the
+ * reply is over (its end was lost with the engine that died). */
+static void
+session_state(struct engine *e, struct ctx *c, json_t *res, const char *err)
+{
+	struct reply *r = c->data;
+	json_t *s;
+	size_t i;
+	bool more = err != NULL;	/* unreachable: keep trying */
+
+	ctx_free(e, c);
+	json_array_foreach(json_object_get(res, "sessions"), i, s) {
+		json_t *q = json_object_get(s, "queue");
+		const char *sid = json_string_value(json_object_get(s, "sessionId"));
+		const char *st = json_string_value(json_object_get(s, "status"));
+
+		if (sid == NULL || strcmp(sid, r->sid) != 0)
+			continue;
+		more = (st && !strcmp(st, "busy")) ||
+		    json_integer_value(json_object_get(q, "userPending")) > 0 ||
+		    json_integer_value(json_object_get(q, "responsePending")) > 0;
+	}
+	if (more)
+		poll_later(r);
+	else
+		reply_stream_end(r, NULL);
+}
+
+static void
+poll_exit(struct proc *p, int status, const char *err, void *arg)
+{
+	struct reply *r = arg;
+	bool progress = r->polls < 0;
+	struct ctx *c;
+
+	(void)p;
+	r->proc = NULL;
+	if (reply_terminal_seen(r)) {
+		reply_stream_end(r, NULL);
+		return;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		warnx("%s: session.reconnect: %s", r->ch->id, *err ? err : "failed");
+	r->polls = progress ? 0 : r->polls + 1;
+	if (progress) {
+		poll_later(r);
+		return;
+	}
+	c = ctx_new(r->ch->e, r->ch);
+	c->data = r;
+	peer_call(r->ch->e, r->peer, "monitor.sessions", NULL, session_state, c);
 }
 
 static void
@@ -155,8 +203,8 @@ poll_with_target(struct engine *e, struct ctx *c, const char *target,
 	reply_attach(r, p);
 }
 
-static void
-poll_once(struct reply *r)
+void
+reply_poll(struct reply *r)
 {
 	struct ctx *c = ctx_new(r->ch->e, r->ch);
 
@@ -211,7 +259,8 @@ inflight_resume(struct engine *e)
 		if (r->head)
 			act_say(e, ch, "_(resuming the reply the head was writing "
 			    "when it restarted)_");
-		poll_once(r);
+		r->polling = true;
+		reply_poll(r);
 		json_decref(st);
 	}
 	json_decref(rows);

@@ -443,7 +443,7 @@ edit_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (r->stream_ended && r->head)
+	if (r->finishing)
 		reply_finish(r);	/* the final edit, waited for */
 	else if (r->dirty)
 		live_flush(r, false);
@@ -768,6 +768,7 @@ reply_finish(struct reply *r)
 		/* The last edit too keeps the pace the bridge asked for. */
 		if (r->ev_edit)
 			evtimer_del(r->ev_edit);
+		r->finishing = true;
 		live_schedule(r, ms);
 		return;
 	}
@@ -809,8 +810,10 @@ reply_become_head(struct reply *r)
 			reply_event(r, ev);
 		json_decref(held);
 	}
-	if (r->stream_ended)
+	if (r->stream_ended || (r->polling && r->terminal && r->proc == NULL))
 		reply_finish(r);
+	else if (r->polling && r->proc == NULL)
+		reply_poll(r);
 }
 
 void
@@ -824,6 +827,15 @@ reply_stream_end(struct reply *r, const char *err)
 	}
 	if (err && r->end_error == NULL)
 		r->end_error = xstrdup(err);
+	if (r->queued_shown && !r->terminal && err == NULL && !r->polling) {
+		/* Queued, and the daemon closed the stream: the reply comes
+		 * from its buffer once the replies before it are done. */
+		r->stream_ended = false;
+		r->polling = true;
+		if (r->head)
+			reply_poll(r);
+		return;
+	}
 	if (r->head)
 		reply_finish(r);
 }
@@ -851,6 +863,15 @@ reply_stream_line(struct reply *r, const char *line, size_t len)
 		return;
 	}
 	type = jget(ev, "type");
+	if (r->polling && r->terminal && r->next &&
+	    !(type && !strcmp(type, "error") && r->last_was_result)) {
+		/* A poll of the daemon's buffer got the next queued
+		 * message's reply too: it is that reply's. */
+		json_decref(ev);
+		reply_stream_line(r->next, line, len);
+		return;
+	}
+	r->last_was_result = type && !strcmp(type, "result");
 	seq = json_object_get(ev, "seq");
 	if (r->since < 0 && json_is_integer(seq)) {
 		/* The first event tells where this reply starts in the
@@ -909,18 +930,17 @@ stream_with_target(struct engine *e, struct ctx *c, const char *target,
 		free(m);
 		return;
 	}
-	argv = tool_argv(e, "cc-rpc", 7);
+	argv = tool_argv(e, "cc-rpc", 6);
 	free(argv[1]);
 	free(argv[2]);
-	argv[1] = xstrdup("--follow");
-	argv[2] = xstrdup("--peer");
-	argv[3] = xstrdup(r->peer);
-	argv[4] = xstrdup("-c");
-	argv[5] = xstrdup(e->cfg_path);
-	argv[6] = xstrdup(target);
-	argv[7] = xstrdup("session.send");
-	argv[8] = xasprintf("sessionId=%s", r->sid);
-	argv[9] = xstrdup("message=@-");
+	argv[1] = xstrdup("--peer");
+	argv[2] = xstrdup(r->peer);
+	argv[3] = xstrdup("-c");
+	argv[4] = xstrdup(e->cfg_path);
+	argv[5] = xstrdup(target);
+	argv[6] = xstrdup("session.send");
+	argv[7] = xasprintf("sessionId=%s", r->sid);
+	argv[8] = xstrdup("message=@-");
 	o.argv = argv;
 	o.input = r->message;
 	o.input_len = strlen(r->message);
