@@ -9,6 +9,7 @@
 #include "util.h"
 
 struct walk {
+	const char *base, *end;	/* the text md4c reads */
 	struct mdw_node *root, *cur;
 	int depth;		/* nodes below the root on the path to cur */
 	/* One entry per open md4c block or span: 1 when it made a node,
@@ -161,7 +162,8 @@ mdw_cp_len(const char *s, size_t n)
 	return cps;
 }
 
-/* Invalid UTF-8 in text becomes U+FFFD, so renderers see only valid text. */
+/* Invalid UTF-8 and NUL bytes in text become U+FFFD, so renderers see
+ * only valid text and C strings hold all of it. */
 static void
 put_text(struct buf *b, const char *s, size_t n)
 {
@@ -171,9 +173,9 @@ put_text(struct buf *b, const char *s, size_t n)
 
 	while (i < n) {
 		k = utf8_seq(p + i, n - i, &c);
-		if (k == 0) {
+		if (k == 0 || c == 0) {	/* invalid, or a NUL */
 			put_cp(b, 0xFFFD);
-			i++;
+			i += k ? k : 1;
 		} else {
 			buf_append(b, s + i, k);
 			i += k;
@@ -469,7 +471,15 @@ text_append(struct walk *w, MD_TEXTTYPE type, const char *s, size_t n)
 static int
 text_cb(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE n, void *arg)
 {
-	text_append(arg, type, s, n);
+	struct walk *w = arg;
+	size_t len = n;
+
+	/* md4c 0.4.8 was seen (fuzzing) handing out a span one byte past
+	 * the end of its input: the input is padded with NULs so that read
+	 * is harmless, and the span is cut back to the text here. */
+	if (s >= w->base && s <= w->end && len > (size_t)(w->end - s))
+		len = (size_t)(w->end - s);
+	text_append(w, type, s, len);
 	return 0;
 }
 
@@ -478,17 +488,24 @@ mdw_parse(const char *md, size_t len)
 {
 	struct walk w = { 0 };
 	MD_PARSER p = { 0 };
+	char *copy;
 
+	copy = xcalloc(1, len + 16);	/* see text_cb */
+	if (len)
+		memcpy(copy, md, len);
+	w.base = copy;
+	w.end = copy + len;
 	w.root = w.cur = node_new(MDW_DOC);
 	p.abi_version = 0;
+	/* No permissive autolinks: Telegram links bare URLs itself. */
 	p.flags = MD_FLAG_NOHTML | MD_FLAG_TABLES | MD_FLAG_STRIKETHROUGH |
-	    MD_FLAG_TASKLISTS | MD_FLAG_PERMISSIVEURLAUTOLINKS;
+	    MD_FLAG_TASKLISTS;
 	p.enter_block = enter_block;
 	p.leave_block = leave_block;
 	p.enter_span = enter_span;
 	p.leave_span = leave_span;
 	p.text = text_cb;
-	if (md_parse(md, (MD_SIZE)len, &p, &w) != 0) {
+	if (len > 0x7fffffff || md_parse(copy, (MD_SIZE)len, &p, &w) != 0) {
 		/* Only on allocation failure inside md4c: keep the text. */
 		mdw_free(w.root);
 		w.root = node_new(MDW_DOC);
@@ -497,6 +514,7 @@ mdw_parse(const char *md, size_t len)
 		text_append(&w, MD_TEXT_NORMAL, md, len);
 	}
 	free(w.made);
+	free(copy);
 	return w.root;
 }
 
