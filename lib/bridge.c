@@ -869,8 +869,9 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	(void)what;
+	(void)fd;
 	for (;;) {
-		n = read(fd, tmp, sizeof(tmp));
+		n = read(b->in_fd, tmp, sizeof(tmp));
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -938,8 +939,17 @@ bridge_start_io(struct bridge *b, int in_fd, int out_fd)
 		return -1;
 	b->in_ev = event_new(b->base, in_fd, EV_READ | EV_PERSIST, on_readable, b);
 	b->out_ev = event_new(b->base, out_fd, EV_WRITE, on_writable, b);
-	if (b->in_ev == NULL || b->out_ev == NULL || event_add(b->in_ev, NULL) == -1)
+	if (b->in_ev == NULL || b->out_ev == NULL)
 		return -1;
+	if (event_add(b->in_ev, NULL) == -1) {
+		/* A regular file or /dev/null (epoll refuses them): it never
+		 * blocks, so it is read to its end from the loop at once. */
+		event_free(b->in_ev);
+		b->in_ev = event_new(b->base, -1, 0, on_readable, b);
+		if (b->in_ev == NULL)
+			return -1;
+		event_active(b->in_ev, EV_READ, 0);
+	}
 	bridge_emit(b, json_incref(b->cfg.hello));
 	return 0;
 }

@@ -858,7 +858,7 @@ on_message(struct tg *t, json_t *msg)
 		next_update(t);
 		return;
 	}
-	if (text == NULL)
+	if (text == NULL || *text == '\0')
 		text = json_string_value(json_object_get(msg, "caption"));
 	m = xcalloc(1, sizeof(*m));
 	m->t = t;
