@@ -928,6 +928,7 @@ bridge_on_idle(struct bridge *b, void (*fn)(void *), void *arg)
 int
 bridge_start_io(struct bridge *b, int in_fd, int out_fd)
 {
+	struct stat st;
 	int fl;
 
 	b->in_fd = in_fd;
@@ -941,7 +942,10 @@ bridge_start_io(struct bridge *b, int in_fd, int out_fd)
 	b->out_ev = event_new(b->base, out_fd, EV_WRITE, on_writable, b);
 	if (b->in_ev == NULL || b->out_ev == NULL)
 		return -1;
-	if (event_add(b->in_ev, NULL) == -1) {
+	if (fstat(in_fd, &st) == -1)
+		return -1;
+	if (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && !isatty(in_fd)) ||
+	    event_add(b->in_ev, NULL) == -1) {
 		/* A regular file or /dev/null (epoll refuses them): it never
 		 * blocks, so it is read to its end from the loop at once. */
 		event_free(b->in_ev);
