@@ -1184,9 +1184,14 @@ got_me(void *arg, const struct http_resp *r)
 	name = xasprintf("telegram-%lld.offset", t->bot_id);
 	t->offset_path = path_state(name);
 	free(name);
-	if (state_dir(NULL) == NULL) {
-		fatal(t, TG_EXIT_FAIL, "~/.codecast", strerror(errno));
-		return;
+	{
+		char *sd = state_dir(NULL);
+
+		if (sd == NULL) {
+			fatal(t, TG_EXIT_FAIL, "~/.codecast", strerror(errno));
+			return;
+		}
+		free(sd);
 	}
 	load_offset(t);
 	if (!t->oneshot)
