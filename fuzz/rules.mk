@@ -16,3 +16,12 @@ $(BUILD)/fuzz/sse_fuzz: fuzz/sse_fuzz.c $(SSE_FUZZ_SRCS) $(SSE_FUZZ_SRCS:.c=.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ fuzz/sse_fuzz.c $(SSE_FUZZ_SRCS) \
 		$(PKG_LIBS)
+
+# Markdown -> Telegram HTML -> split.
+FUZZ_TARGETS += $(BUILD)/fuzz/md_telegram_fuzz
+MDTG_FUZZ_SRCS := lib/mdwalk.c lib/md_telegram.c lib/tgsplit.c lib/util.c
+
+$(BUILD)/fuzz/md_telegram_fuzz: fuzz/md_telegram_fuzz.c $(MDTG_FUZZ_SRCS) $(MDTG_FUZZ_SRCS:.c=.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ fuzz/md_telegram_fuzz.c $(MDTG_FUZZ_SRCS) \
+		$(PKG_LIBS)

@@ -558,6 +558,7 @@ config_defaults(struct config *c)
 	c->file_forward.default_max_size = 5242880;
 	c->file_forward.download_dir = path_expand_tilde("~/.codecast/downloads");
 	c->discord.command_prefix = xstrdup("/");
+	c->telegram.api_url = xstrdup("https://api.telegram.org");
 	c->lark.use_cards = true;
 	c->webui.port = 8080;
 	c->webui.host = xstrdup("127.0.0.1");
@@ -666,7 +667,8 @@ parse_sections(struct ld *l, yaml_node_t *root, struct config *c)
 		if (get_str(l, b, "token", "bot.telegram", &c->telegram.token) ||
 		    get_list(l, b, "allowed_users", "bot.telegram", true, &c->telegram.allowed_users) ||
 		    get_list(l, b, "admin_users", "bot.telegram", true, &c->telegram.admin_users) ||
-		    get_list(l, b, "allowed_chats", "bot.telegram", true, &c->telegram.allowed_chats))
+		    get_list(l, b, "allowed_chats", "bot.telegram", true, &c->telegram.allowed_chats) ||
+		    get_str(l, b, "api_url", "bot.telegram", &c->telegram.api_url))
 			return -1;
 	}
 	if (get_section(l, bot, "lark", "bot", &b))
@@ -816,6 +818,7 @@ config_free(struct config *c)
 	strlist_free(&c->telegram.allowed_users);
 	strlist_free(&c->telegram.admin_users);
 	strlist_free(&c->telegram.allowed_chats);
+	free(c->telegram.api_url);
 	free(c->lark.app_id);
 	free(c->lark.app_secret);
 	strlist_free(&c->lark.allowed_chats);

@@ -95,6 +95,7 @@ struct config {
 		bool present;
 		char *token;
 		struct strlist allowed_users, admin_users, allowed_chats;
+		char *api_url;		/* https://api.telegram.org */
 	} telegram;
 	struct {
 		bool present;

@@ -141,6 +141,7 @@ config_to_json(const struct config *c, bool secrets)
 		json_object_set_new(x, "allowed_users", jintlist(&c->telegram.allowed_users));
 		json_object_set_new(x, "admin_users", jintlist(&c->telegram.admin_users));
 		json_object_set_new(x, "allowed_chats", jintlist(&c->telegram.allowed_chats));
+		json_object_set_new(x, "api_url", jstr(c->telegram.api_url));
 		json_object_set_new(bot, "telegram", x);
 	}
 	if (c->lark.present) {
