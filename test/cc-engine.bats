@@ -535,3 +535,194 @@ PY
 	end=$(date +%s%N)
 	[ $(( (end - start) / 1000000 )) -lt 1000 ]
 }
+
+@test "a question: buttons, answered by a press; then by a typed number without buttons" {
+	bridge <<-'EOF'
+	say test:1 /start local app
+	wait Session ready 20
+	say test:1 ask
+	waitop "op": "ask" 20
+	wait Waiting for your choice 20
+	button test:1 1
+	wait Mock response: Safe and slow 20
+	EOF
+	assert_success
+	run jq -c 'select(.op=="ask") | {text, options, multi}' actions.ndjson
+	assert_output --partial '"text":"**Approach**\nWhich approach should I take?"'
+	assert_output --partial '{"label":"1. Fast and simple","value":"0"}'
+	assert_output --partial '"multi":false'
+	# without buttons: numbered text, a typed number answers
+	bridge --no-buttons <<-'EOF'
+	say test:1 ask
+	wait 3\. A bit of both 20
+	say test:1 3
+	wait Mock response: A bit of both 20
+	EOF
+	assert_success
+	run jq -s '[.[] | select(.op=="ask")] | length' actions.ndjson
+	assert_output 0
+}
+
+@test "a multi-select question answered with several values" {
+	bridge <<-'EOF'
+	say test:1 /start local app
+	wait Session ready 20
+	say test:1 askmulti
+	waitop "multi": true 20
+	button test:1 0,2
+	wait Mock response: Fast and simple, A bit of both 20
+	EOF
+	assert_success
+}
+
+@test "an attachment is pushed to the peer and its path given to the AI; a .txt is put in the text" {
+	printf 'PNGDATA' >pic.png
+	printf 'notes line one\n' >notes.txt
+	bridge <<-'EOF'
+	say test:1 /start local app
+	wait Session ready 20
+	attach test:1 pic.png look at this
+	wait Mock response: look at this\n/ 20
+	attach test:1 notes.txt read
+	wait --- notes.txt ---\nnotes line one 20
+	EOF
+	assert_success
+	remote=$(grep -o '/[^ ]*_pic.png' view.txt | head -1)
+	[ -n "$remote" ]
+	[ "$(cat "$remote")" = PNGDATA ]
+	# the pool is the user's own, 0600 files
+	[ "$(stat -c %a "$remote")" = 600 ]
+}
+
+@test "file forwarding: a path in a reply is announced, or sent when a rule says auto" {
+	mkdir -p out
+	printf 'chart' >"$HOME/plot.png"
+	printf 'secret' >"$HOME/data.csv"
+	cat >>"$CODECAST_CONFIG" <<-EOF
+	file_forward:
+	  enabled: true
+	  download_dir: $HOME/dl
+	  rules:
+	    - pattern: "*.png"
+	      auto: true
+	EOF
+	bridge --files out <<-EOF
+	say test:1 /start local app
+	wait Session ready 20
+	say test:1 file:$HOME/plot.png
+	wait FILE plot.png 20
+	say test:1 file:$HOME/data.csv
+	wait Detected file: \`$HOME/data.csv\` — Matched default rule \(notify only\)\. 20
+	EOF
+	assert_success
+	[ "$(cat out/plot.png)" = chart ]
+	# the local copy was removed once sent
+	run find "$HOME/dl" -type f
+	assert_output ""
+}
+
+@test "/get fetches a file from the session's peer" {
+	mkdir -p out
+	printf 'report body' >"$HOME/Projects/app/report.txt"
+	bridge --files out <<-'EOF'
+	say test:1 /get ~/Projects/app/report.txt
+	wait No active session
+	say test:1 /start local app
+	wait Session ready 20
+	say test:1 /get ~/Projects/app/report.txt
+	wait FILE report.txt 20
+	say test:1 /get ~/Projects/app/nope.txt
+	wait Cannot fetch `~/Projects/app/nope.txt` 20
+	EOF
+	assert_success
+	[ "$(cat out/report.txt)" = 'report body' ]
+}
+
+@test "/add-machine then /remove-machine leave the commented config as it was" {
+	cat >>"$CODECAST_CONFIG" <<-'EOF'
+	# a comment that must stay
+	default_mode: auto   # trailing comment
+	bot:
+	  telegram:
+	    token: ${TG_TOKEN}
+	EOF
+	cp "$CODECAST_CONFIG" before.yaml
+	bridge <<-'EOF'
+	say test:1 /add-machine gpu-9 gpu9.example.com alice --port 2222
+	wait Machine \*\*gpu-9\*\* added
+	say test:1 /ls machine
+	wait gpu-9 20
+	EOF
+	assert_success
+	run diff before.yaml "$CODECAST_CONFIG"
+	assert_failure
+	# only the new peer's lines were added
+	[ "$(diff before.yaml "$CODECAST_CONFIG" | grep -c '^<')" = 0 ]
+	diff before.yaml "$CODECAST_CONFIG" | grep -q 'gpu9.example.com'
+	run cc-config
+	jq -e '.peers["gpu-9"].port == 2222' <<<"$output"
+	bridge <<-'EOF'
+	say test:1 /remove-machine gpu-9
+	wait Machine \*\*gpu-9\*\* removed
+	say test:1 /remove-machine no-such-machine
+	wait not found
+	EOF
+	assert_success
+	cmp before.yaml "$CODECAST_CONFIG"
+}
+
+@test "/remove-machine with sessions asks first; yes detaches them" {
+	cat >>"$CODECAST_CONFIG" <<-EOF
+	  other:
+	    transport: local
+	    daemon_port: $DAEMON_PORT
+	EOF
+	bridge <<-'EOF'
+	say test:1 /start other app
+	wait Session ready 20
+	say test:2 /remove-machine other
+	wait has 1 active session
+	say test:2 no
+	wait Removal of \*\*other\*\* cancelled
+	say test:2 /remove-machine other
+	waitcount has.1.active.session 2
+	say test:2 yes
+	wait Machine \*\*other\*\* removed
+	EOF
+	assert_success
+	run cc-session list --status active
+	assert_output ""
+}
+
+@test "/restart: admins only; exit 75; the next engine says it is back in that channel" {
+	bridge <<-'EOF'
+	say test:1 /restart
+	wait requires admin privileges
+	admin test:1 /restart
+	wait Restarting head node
+	eof
+	expect-exit 75
+	start
+	wait Restart complete\.\*\* Head node is back online
+	EOF
+	assert_success
+	[ ! -e "$HOME/.codecast/restart_notify" ]
+}
+
+@test "/update runs update_command, then restarts; nothing configured says so" {
+	bridge <<-'EOF'
+	admin test:1 /update
+	wait No update command configured
+	EOF
+	assert_success
+	echo 'update_command: "echo Updated 3 files"' >>"$CODECAST_CONFIG"
+	bridge <<-'EOF'
+	say test:1 /update
+	wait requires admin
+	admin test:1 /update
+	wait Updated:\n```\nUpdated 3 files
+	eof
+	expect-exit 75
+	EOF
+	assert_success
+}
