@@ -485,13 +485,19 @@ run_emit(struct run *r, json_t *ev)
 		const char *sid = cli_event_session_id(ev);
 		bool is_system = strcmp(type, "system") == 0;
 
+		/* Only ids and models of their real shape are kept for the
+		 * next run's argv (daemon_cli.h). */
+		if (sid && !cli_session_id_valid(cli_kind_of(s->cli_type), sid))
+			sid = NULL;
+
 		if (sid && is_system && !r->sid_seen) {
 			set_str(&s->sdk_id, sid);
 			r->sid_seen = true;
 		} else if (sid && (is_system || strcmp(type, "result") == 0) &&
 		    (s->sdk_id == NULL || *s->sdk_id == '\0'))
 			set_str(&s->sdk_id, sid);
-		if (is_system && cli_event_model(ev))
+		if (is_system && cli_event_model(ev) &&
+		    cli_model_valid(cli_event_model(ev)))
 			set_str(&s->model, cli_event_model(ev));
 	}
 	text = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(15));
@@ -1134,7 +1140,7 @@ m_create(struct call *c)
 	struct session *s;
 	struct stat st;
 	char *path, *m;
-	json_t *r;
+	json_t *r, *mv;
 
 	if (c->params == NULL) {
 		reply_err(c->req, c->id, -32000, "Missing params");
@@ -1161,13 +1167,27 @@ m_create(struct call *c)
 		free(path);
 		return;
 	}
-	mode = pstr(c, "mode");
-	model = pstr(c, "model");
+	/* An invalid mode or model is an error, never a fallback to auto. */
+	mv = json_object_get(c->params, "mode");
+	mode = json_string_value(mv);
+	if (mv && !json_is_null(mv) && !cli_mode_valid(mode)) {
+		reply_err(c->req, c->id, -32000, "Invalid mode");
+		free(path);
+		return;
+	}
+	mv = json_object_get(c->params, "model");
+	model = json_string_value(mv);
+	if (mv && !json_is_null(mv) && !(model && (*model == '\0' ||
+	    cli_model_valid(model)))) {
+		reply_err(c->req, c->id, -32000, "Invalid model");
+		free(path);
+		return;
+	}
 	cli = pstr(c, "cli_type");
 	s = xcalloc(1, sizeof(*s));
 	uuid4(s->id);
 	s->path = path;
-	s->mode = xstrdup(cli_mode_valid(mode) ? mode : "auto");
+	s->mode = xstrdup(mode ? mode : "auto");
 	s->model = model && *model ? xstrdup(model) : NULL;
 	s->cli_type = cli ? xstrdup(cli) : NULL;
 	s->created_at = iso8601_now();
@@ -1240,8 +1260,14 @@ m_resume(struct call *c)
 		return;
 	}
 	s = session_find(c->srv, sid);
+	sdk = pstr(c, "sdkSessionId");
+	if (s && sdk && !cli_session_id_valid(cli_kind_of(s->cli_type), sdk)) {
+		json_decref(r);
+		reply_err(c->req, c->id, -32000, "Invalid sdkSessionId");
+		return;
+	}
 	if (s) {
-		if ((sdk = pstr(c, "sdkSessionId")) != NULL)
+		if (sdk != NULL)
 			set_str(&s->sdk_id, sdk);
 		/* Reconnected; unlike upstream the buffer is kept until a
 		 * session.reconnect fetches it (nothing is dropped). */
@@ -1313,19 +1339,27 @@ m_set_mode(struct call *c)
 static void
 m_set_model(struct call *c)
 {
-	const char *sid;
+	const char *sid, *model;
 	struct session *s;
+	json_t *mv;
 	char *m;
 
 	if (!need_sid(c, "Missing required params: sessionId", &sid))
 		return;
+	mv = json_object_get(c->params, "model");
+	model = json_string_value(mv);
+	if (mv && !json_is_null(mv) && !(model && (*model == '\0' ||
+	    cli_model_valid(model)))) {
+		reply_err(c->req, c->id, -32000, "Invalid model");
+		return;
+	}
 	if ((s = session_find(c->srv, sid)) == NULL) {
 		m = xasprintf("Session not found: %s", sid);
 		reply_err(c->req, c->id, -32000, m);
 		free(m);
 		return;
 	}
-	set_str(&s->model, pstr(c, "model"));
+	set_str(&s->model, model);
 	reply_ok(c->req, c->id, true);
 }
 

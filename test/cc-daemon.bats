@@ -175,7 +175,7 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	sid=$(create "~/work dir" '{"mode":"plan","model":"m-1","cli_type":"codex"}')
 	rpc session.list | jq -e --arg s "$sid" --arg h "$HOME" \
 	    '.result.sessions[] | select(.sessionId==$s) | .path == ($h + "/work dir") and .mode == "plan" and .model == "m-1" and .cliType == "codex"'
-	sid=$(create "$HOME" '{"mode":"bogus"}')
+	sid=$(create "$HOME" '{"mode":null}')
 	rpc session.list | jq -e --arg s "$sid" '.result.sessions[] | select(.sessionId==$s) | .mode == "auto"'
 	run rpc session.create '{"path":"nosuch"}'
 	echo "$output" | jq -e --arg h "$HOME" '.error.code == -32000 and .error.message == "Path does not exist on remote machine: \($h)/Projects/nosuch (resolved from: nosuch)"'
@@ -183,6 +183,50 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	echo "$output" | jq -e '.error.code == -32000 and .error.message == "Missing required param: path"'
 	run rpc session.create
 	echo "$output" | jq -e '.error.code == -32000 and .error.message == "Missing params"'
+}
+
+@test "hardening #3: session.create with an invalid mode is an error, not auto" {
+	start_daemon
+	local m
+	for m in '"Plan"' '"bogus"' '5' '""' '["plan"]'; do
+		run rpc session.create "{\"path\":\"app\",\"mode\":$m}"
+		echo "$output" | jq -e '.error == {code:-32000,message:"Invalid mode"}' || fail "mode $m: $output"
+	done
+	rpc session.list | jq -e '.result.sessions == []'
+	[ ! -s "$MOCK_CLAUDE_ARGV_JSONL" ]
+}
+
+@test "hardening #2: the message, model and session id can never be read as CLI options" {
+	local k
+	for k in codex gemini opencode; do
+		ln -s "$CODECAST_TOP/test/fakes/mock-claude" "$FAKEBIN/$k"
+	done
+	start_daemon
+	local sid msg=--dangerously-skip-permissions
+	sid=$(create app '{"mode":"plan"}')
+	run send "$sid" "$msg"
+	# the CLI saw the message as its prompt and ran without the bypass
+	echo "${lines[1]}" | jq -e '.type == "system" and .raw.permissionMode == "default"'
+	printf "%s\n" "${lines[@]}" | grep -v "^\[DONE\]$" | jq -se --arg m "Mock response: $msg" 'map(select(.type == "text")) | .[0].content == $m'
+	last_argv | jq -e --arg m "$msg" '.[-2:] == ["--",$m] and (map(select(. == $m)) | length) == 1'
+	for k in codex opencode; do
+		sid=$(create app "{\"mode\":\"plan\",\"cli_type\":\"$k\"}")
+		send "$sid" --dangerously-bypass-approvals-and-sandbox >/dev/null
+		last_argv | jq -e '.[-2:] == ["--","--dangerously-bypass-approvals-and-sandbox"]'
+	done
+	sid=$(create app '{"mode":"plan","cli_type":"gemini"}')
+	send "$sid" --yolo >/dev/null
+	last_argv | jq -e 'index("--prompt=--yolo") == 1 and index("--yolo") == null'
+	# model and session ids of the wrong shape are refused
+	run rpc session.create '{"path":"app","model":"--dangerously-skip-permissions"}'
+	echo "$output" | jq -e '.error == {code:-32000,message:"Invalid model"}'
+	run rpc session.set_model "$(jq -cn --arg s "$sid" '{sessionId:$s,model:"-x"}')"
+	echo "$output" | jq -e '.error == {code:-32000,message:"Invalid model"}'
+	sid=$(create app '{"mode":"plan"}')
+	run rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"--dangerously-skip-permissions"}')"
+	echo "$output" | jq -e '.error == {code:-32000,message:"Invalid sdkSessionId"}'
+	send "$sid" hi >/dev/null
+	last_argv | jq -e 'index("--dangerously-skip-permissions") == null and index("--resume") == null'
 }
 
 @test "session.list and monitor.sessions: field names and types" {
@@ -214,12 +258,12 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	assert_equal "$(sed '$d' <<<"$output" | jq -r .type | tr '\n' ' ')" "ping system partial partial text result "
 	assert_equal "$(tail -n 1 <<<"$output")" "[DONE]"
 	sed '$d' <<<"$output" | jq -se '.[1].subtype == "init" and .[1].model == "mock-claude-1.0" and
-	    (.[1].session_id | startswith("mock-session-")) and .[1].raw.type == "system" and
+	    (.[1].session_id | test("^[0-9a-f-]{36}$")) and .[1].raw.type == "system" and
 	    .[2] == {type:"partial",content:"hi "} and .[3] == {type:"partial",content:"there "} and
 	    .[4] == {type:"text",content:"hi there"} and .[5].session_id == .[1].session_id and
 	    .[5].raw.usage.output_tokens == 7 and (.[0] | keys) == ["type"]'
 	# the CLI's session id and model are tracked
-	rpc session.list | jq -e '.result.sessions[0] | (.sdkSessionId | startswith("mock-session-")) and .model == "mock-claude-1.0"'
+	rpc session.list | jq -e '.result.sessions[0] | (.sdkSessionId | test("^[0-9a-f-]{36}$")) and .model == "mock-claude-1.0"'
 }
 
 @test "session.send: -32602, unknown session as an SSE error" {
@@ -273,12 +317,12 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	local sid sdk
 	sid=$(create app)
 	send "$sid" "echo:one" >/dev/null
-	assert_equal "$(last_argv)" '["claude","-p","echo:one","--output-format","stream-json","--include-partial-messages","--verbose","--dangerously-skip-permissions"]'
+	assert_equal "$(last_argv)" '["claude","-p","--output-format","stream-json","--include-partial-messages","--verbose","--dangerously-skip-permissions","--","echo:one"]'
 	tail -n 1 "$MOCK_CLAUDE_ARGV_JSONL" | jq -e --arg h "$HOME" '.cwd == ($h + "/Projects/app") and .term == "dumb"'
 	sdk=$(rpc session.list | jq -r '.result.sessions[0].sdkSessionId')
 	# second turn: --resume with the CLI's id; the reported model is kept
 	send "$sid" "echo:two" >/dev/null
-	assert_equal "$(last_argv)" "[\"claude\",\"-p\",\"echo:two\",\"--output-format\",\"stream-json\",\"--include-partial-messages\",\"--verbose\",\"--dangerously-skip-permissions\",\"--model\",\"mock-claude-1.0\",\"--resume\",\"$sdk\"]"
+	assert_equal "$(last_argv)" "[\"claude\",\"-p\",\"--output-format\",\"stream-json\",\"--include-partial-messages\",\"--verbose\",\"--dangerously-skip-permissions\",\"--model\",\"mock-claude-1.0\",\"--resume\",\"$sdk\",\"--\",\"echo:two\"]"
 	# set_mode code: no permission flag; set_model: --model
 	rpc session.set_mode "$(jq -cn --arg s "$sid" '{sessionId:$s,mode:"code"}')" | jq -e '.result == {ok:true}'
 	rpc session.set_model "$(jq -cn --arg s "$sid" '{sessionId:$s,model:"opus-9"}')" | jq -e '.result == {ok:true}'
@@ -288,9 +332,9 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	run send "$sid" "echo:four"
 	assert_equal "$(sed -n 2p <<<"$output" | jq -r .model)" opus-9
 	# session.resume stores the sdk id to resume
-	rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"sdk-from-head"}')" | jq -e '.result == {ok:true,fallback:false}'
+	rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"0b6c4c52-6a35-4b8e-9c1e-9a0c1f2d3e4f"}')" | jq -e '.result == {ok:true,fallback:false}'
 	send "$sid" "echo:five" >/dev/null
-	last_argv | jq -e '.[index("--resume")+1] == "sdk-from-head"'
+	last_argv | jq -e '.[index("--resume")+1] == "0b6c4c52-6a35-4b8e-9c1e-9a0c1f2d3e4f"'
 	for mode in plan ask; do
 		rpc session.set_mode "$(jq -cn --arg s "$sid" --arg m $mode '{sessionId:$s,mode:$m}')" | jq -e '.result.ok'
 		send "$sid" "echo:$mode" >/dev/null
@@ -304,7 +348,7 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	sid=$(create app)
 	msg=$'it\'s "quoted"; $(touch /tmp/pwned-$$) `id` && rm -rf x\nsecond line\n\ttab * ?'
 	run send "$sid" "echo:$msg"
-	tail -n 1 "$MOCK_CLAUDE_ARGV_JSONL" | jq -e --arg m "echo:$msg" '.argv[2] == $m and (.argv | length) == 8'
+	tail -n 1 "$MOCK_CLAUDE_ARGV_JSONL" | jq -e --arg m "echo:$msg" '.argv[-1] == $m and .argv[-2] == "--" and (.argv | length) == 9'
 	[ ! -e "/tmp/pwned-$$" ]
 	# the ARGV_LOG form: one line per element
 	export MOCK_CLAUDE_ARGV_LOG="$BATS_TEST_TMPDIR/argv.log"
@@ -319,35 +363,34 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	local sid cwd="$HOME/Projects/app"
 	sid=$(create app '{"cli_type":"codex"}')
 	send "$sid" "do it" >/dev/null
-	assert_equal "$(last_argv)" "[\"codex\",\"exec\",\"--json\",\"--full-auto\",\"--cd\",\"$cwd\",\"do it\"]"
+	assert_equal "$(last_argv)" "[\"codex\",\"exec\",\"--json\",\"--full-auto\",\"--cd\",\"$cwd\",\"--\",\"do it\"]"
 	rpc session.set_mode "$(jq -cn --arg s "$sid" '{sessionId:$s,mode:"plan"}')" >/dev/null
 	rpc session.set_model "$(jq -cn --arg s "$sid" '{sessionId:$s,model:"o4"}')" >/dev/null
-	rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"th_1"}')" >/dev/null
+	rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"0199a213-81c0-7800-8aa1-bbab2a035a53"}')" >/dev/null
 	send "$sid" "do it" >/dev/null
-	assert_equal "$(last_argv)" "[\"codex\",\"exec\",\"resume\",\"th_1\",\"--json\",\"--sandbox\",\"read-only\",\"--model\",\"o4\",\"--cd\",\"$cwd\",\"do it\"]"
+	assert_equal "$(last_argv)" "[\"codex\",\"exec\",\"resume\",\"0199a213-81c0-7800-8aa1-bbab2a035a53\",\"--json\",\"--sandbox\",\"read-only\",\"--model\",\"o4\",\"--cd\",\"$cwd\",\"--\",\"do it\"]"
 	rpc session.set_mode "$(jq -cn --arg s "$sid" '{sessionId:$s,mode:"ask"}')" >/dev/null
 	send "$sid" "q" >/dev/null
 	last_argv | jq -e '.[5:9] == ["--sandbox","read-only","--approval-policy","on-failure"]'
 
 	sid=$(create app '{"cli_type":"gemini","mode":"auto"}')
 	send "$sid" "hi" >/dev/null
-	last_argv | jq -e '.[0:8] == ["gemini","-p","hi","--output-format","stream-json","--approval-mode","yolo"] or
-	    .[0:7] == ["gemini","-p","hi","--output-format","stream-json","--approval-mode","yolo"]'
+	last_argv | jq -e '.[0:6] == ["gemini","--prompt=hi","--output-format","stream-json","--approval-mode","yolo"]'
 	rpc session.set_mode "$(jq -cn --arg s "$sid" '{sessionId:$s,mode:"code"}')" >/dev/null
-	rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"g1"}')" >/dev/null
+	rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"latest"}')" >/dev/null
 	send "$sid" "hi" >/dev/null
-	assert_equal "$(last_argv)" '["gemini","-p","hi","--output-format","stream-json","--approval-mode","auto_edit","--resume","g1"]'
+	assert_equal "$(last_argv)" '["gemini","--prompt=hi","--output-format","stream-json","--approval-mode","auto_edit","--resume","latest"]'
 	rpc session.set_mode "$(jq -cn --arg s "$sid" '{sessionId:$s,mode:"plan"}')" >/dev/null
 	send "$sid" "hi" >/dev/null
-	last_argv | jq -e '.[5] == "--sandbox" and index("--approval-mode") == null'
+	last_argv | jq -e '.[4] == "--sandbox" and index("--approval-mode") == null'
 
 	sid=$(create app '{"cli_type":"opencode","model":"x/y"}')
 	send "$sid" "go" >/dev/null
-	assert_equal "$(last_argv)" '["opencode","run","go","--format","json","--quiet","--yolo","--model","x/y"]'
+	assert_equal "$(last_argv)" '["opencode","run","--format","json","--quiet","--yolo","--model","x/y","--","go"]'
 	rpc session.set_mode "$(jq -cn --arg s "$sid" '{sessionId:$s,mode:"plan"}')" >/dev/null
-	rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"ses_1"}')" >/dev/null
+	rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"ses_1a2B"}')" >/dev/null
 	send "$sid" "go" >/dev/null
-	assert_equal "$(last_argv)" '["opencode","run","go","--format","json","--quiet","--agent","plan","--model","x/y","--session","ses_1"]'
+	assert_equal "$(last_argv)" '["opencode","run","--format","json","--quiet","--agent","plan","--model","x/y","--session","ses_1a2B","--","go"]'
 	rpc session.set_mode "$(jq -cn --arg s "$sid" '{sessionId:$s,mode:"ask"}')" >/dev/null
 	send "$sid" "go" >/dev/null
 	last_argv | jq -e 'index("--yolo") == null and index("--agent") == null'

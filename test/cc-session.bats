@@ -337,3 +337,13 @@ columns() {
 	assert_one_line_error
 	assert_output --partial "sessions.db"
 }
+
+@test "hardening #3: register refuses an invalid --mode" {
+	run cc-session register telegram:1 gpu-1 /a d-1 --mode bogus
+	assert_one_line_error
+	assert_output --partial 'mode: "bogus" is not auto, code, plan or ask'
+	run cc-session register telegram:1 gpu-1 /a d-1 --mode Plan
+	assert_failure
+	run cc-session list
+	assert_output ''
+}
