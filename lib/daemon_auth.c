@@ -91,17 +91,34 @@ yaml_bool(const char *s)
 	return -1;
 }
 
+/* A number setting: unset when absent; out of range or not a number sets
+ * c->invalid (the first one found). */
+static void
+conf_number(yaml_document_t *doc, yaml_node_t *root, const char *path,
+    const char *key, long long min, long long max, long long *out,
+    struct daemon_conf *c)
+{
+	const char *s = scalar(map_get(doc, root, key));
+
+	if (s == NULL || *s == '\0')
+		return;
+	if (!str_to_ll(s, min, max, out) && c->invalid == NULL)
+		c->invalid = xasprintf("%s: %s: not a number from %lld to %lld: "
+		    "%s", path, key, min, max, s);
+}
+
 int
 daemon_conf_load(const char *path, struct daemon_conf *c, char **errmsg)
 {
 	yaml_document_t doc;
 	yaml_node_t *root;
 	const char *s;
-	long long port;
+	long long port, v;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
 	c->tls = -1;
+	c->replay_max = -1;
 	rc = load_doc(path, &doc, errmsg);
 	if (rc <= 0)
 		return rc;
@@ -123,6 +140,17 @@ daemon_conf_load(const char *path, struct daemon_conf *c, char **errmsg)
 	if (c->invalid == NULL && (c->tls_cert == NULL) != (c->tls_key == NULL))
 		c->invalid = xasprintf("%s: tls_cert and tls_key go together",
 		    path);
+	v = 0;
+	conf_number(&doc, root, path, "request_timeout", 1, 3600, &v, c);
+	c->request_timeout = (int)v;
+	v = 0;
+	conf_number(&doc, root, path, "idle_timeout", 1, 3600, &v, c);
+	c->idle_timeout = (int)v;
+	v = 0;
+	conf_number(&doc, root, path, "max_connections", 1, 65536, &v, c);
+	c->max_connections = (int)v;
+	conf_number(&doc, root, path, "replay_max", 0, 1LL << 40,
+	    &c->replay_max, c);
 	yaml_document_delete(&doc);
 	return 0;
 }
@@ -137,6 +165,7 @@ daemon_conf_free(struct daemon_conf *c)
 	free(c->invalid);
 	memset(c, 0, sizeof(*c));
 	c->tls = -1;
+	c->replay_max = -1;
 }
 
 int

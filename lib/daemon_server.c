@@ -13,7 +13,10 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -25,6 +28,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <jansson.h>
 
 #include "daemon_auth.h"
@@ -44,6 +48,18 @@ extern char **environ;
 #define READS_PER_WAKE	4
 /* A request body larger than this is refused (413). */
 #define MAX_BODY	(64 * 1024 * 1024)
+/* Request headers larger than this end the connection. */
+#define MAX_HEADERS	(64 * 1024)
+/* File descriptors never given to connections: stdio, the event loop, the
+ * listener, files opened on the way; the rest is halved between connections
+ * and CLI runs (two pipes each). */
+#define FD_RESERVE	32
+/* When every connection is busy, a newcomer is closed and the listener
+ * rests this long. */
+#define ACCEPT_BACKOFF_MS	250
+/* After accept(2) failed (out of descriptors): the listener rests this
+ * long, and the failure is logged once per pause. */
+#define ACCEPT_ERROR_PAUSE_MS	1000
 
 /* A FIFO of malloc'd strings. */
 struct strq_node {
@@ -58,6 +74,20 @@ struct strq {
 struct server;
 struct session;
 struct run;
+struct stream;
+
+/* One accepted connection, from evhttp's bufferevent callback to its close
+ * callback: the timer that bounds how long a request may take to arrive,
+ * and the SSE stream on it, if any. */
+struct conn {
+	struct server *srv;
+	struct conn *prev, *next;	/* the server's list, oldest first */
+	struct bufferevent *bev;
+	struct evhttp_connection *evcon;	/* NULL until adopted */
+	struct event *deadline;
+	struct stream *stream;
+	bool busy;			/* a request is being answered */
+};
 
 /* One SSE reply in progress. */
 struct stream {
@@ -114,6 +144,14 @@ struct server {
 	struct event *ev_chld, *ev_term, *ev_int, *ev_stop_timer;
 	bool stopping;
 	char *port_file;
+	/* connections */
+	struct evconnlistener *listener;
+	struct conn *conns, *conns_tail;
+	size_t nconns;
+	size_t max_conns;		/* the effective cap */
+	struct event *ev_adopt;		/* adopts connections after accept */
+	struct event *ev_resume;	/* re-enables the listener */
+	bool listener_off;
 };
 
 /* ---------------------------------------------------------------- strq */
@@ -256,6 +294,9 @@ kill_run(struct run *r, int sig)
 /* -------------------------------------------------------------- stream */
 
 static void stream_flush(struct stream *st);
+static struct conn *conn_find(struct server *srv,
+    struct evhttp_connection *evcon);
+static void stream_closed_cb(struct evhttp_connection *evcon, void *arg);
 
 /* Move the events of SSE text ("data: JSON" lines) to a queue, without
  * pings and [DONE]. */
@@ -398,7 +439,13 @@ stream_open(struct server *srv, struct evhttp_request *req, bool ping)
 	evhttp_add_header(h, "X-Accel-Buffering", "no");
 	evhttp_send_reply_start(req, HTTP_OK, "OK");
 	if (st->evcon) {
-		evhttp_connection_set_closecb(st->evcon, stream_closed_cb, st);
+		struct conn *cn = conn_find(srv, st->evcon);
+
+		if (cn)
+			cn->stream = st;
+		else
+			evhttp_connection_set_closecb(st->evcon,
+			    stream_closed_cb, st);
 		/* A stream may be quiet for long: no read/write timeouts. */
 		bev = evhttp_connection_get_bufferevent(st->evcon);
 		if (bev) {
@@ -428,8 +475,15 @@ stream_finish(struct stream *st)
 
 		stream_add(st, done, sizeof(done) - 1);
 		stream_flush(st);
-		if (st->evcon)
-			evhttp_connection_set_closecb(st->evcon, NULL, NULL);
+		if (st->evcon) {
+			struct conn *cn = conn_find(st->srv, st->evcon);
+
+			if (cn)
+				cn->stream = NULL;
+			else
+				evhttp_connection_set_closecb(st->evcon, NULL,
+				    NULL);
+		}
 		evhttp_send_reply_end(st->req);
 	} else if (st->req) {
 		/* Detached by libevent: ending it frees it. */
@@ -1024,6 +1078,292 @@ queue_stats(const struct session *s)
 	return o;
 }
 
+
+/* --------------------------------------------------------- connections */
+
+/* Connections are seen through evhttp's bufferevent callback (called for
+ * every accepted socket, before evhttp has made its connection object) and
+ * adopted right after, in the same pass of the event loop: the connection
+ * object is the argument of the bufferevent's callbacks.  The close
+ * callback ends the tracking.  Each connection must deliver a whole
+ * request within request_timeout of its start, and its next one within
+ * idle_timeout of the previous reply's end; otherwise it is closed.  Past
+ * max_conns the oldest connection that is not being answered gives way;
+ * when every one is busy the newcomer is closed and the listener rests. */
+
+static struct conn *
+conn_find(struct server *srv, struct evhttp_connection *evcon)
+{
+	struct conn *c;
+
+	if (evcon == NULL)
+		return NULL;
+	for (c = srv->conns; c; c = c->next)
+		if (c->evcon == evcon)
+			return c;
+	return NULL;
+}
+
+static void
+conn_unlink(struct server *srv, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		srv->conns_tail = c->prev;
+	srv->nconns--;
+	if (c->deadline)
+		event_free(c->deadline);
+	free(c);
+}
+
+static void
+listener_pause(struct server *srv, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (srv->listener == NULL)
+		return;
+	if (!srv->listener_off) {
+		(void)evconnlistener_disable(srv->listener);
+		srv->listener_off = true;
+	}
+	event_add(srv->ev_resume, &tv);
+}
+
+static void
+listener_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (srv->listener_off && !srv->stopping) {
+		srv->listener_off = false;
+		(void)evconnlistener_enable(srv->listener);
+	}
+}
+
+static void
+conn_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct conn *c = arg;
+	struct server *srv = c->srv;
+
+	if (c->stream)
+		stream_closed_cb(evcon, c->stream);
+	conn_unlink(srv, c);
+}
+
+/* Close a connection (not from inside one of its own callbacks). */
+static void
+conn_close(struct conn *c)
+{
+	struct evhttp_connection *evcon = c->evcon;
+
+	/* evhttp calls conn_closed_cb, which frees c. */
+	evhttp_connection_free(evcon);
+}
+
+static void
+conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->busy)
+		return;
+	vlog(c->srv, "connection: no complete request in time; closed");
+	conn_close(c);
+}
+
+static void
+conn_arm(struct conn *c, int secs)
+{
+	struct timeval tv = { secs, 0 };
+
+	event_add(c->deadline, &tv);
+}
+
+/* The oldest connection not being answered, or NULL. */
+static struct conn *
+conn_idle_oldest(struct server *srv, struct conn *except)
+{
+	struct conn *c;
+
+	for (c = srv->conns; c; c = c->next)
+		if (c != except && c->evcon && !c->busy && c->stream == NULL)
+			return c;
+	return NULL;
+}
+
+static void
+conn_adopt_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct conn *c, *next;
+
+	(void)fd;
+	(void)what;
+	for (c = srv->conns; c; c = next) {
+		void *evcon = NULL;
+		evutil_socket_t sfd;
+		int one = 1;
+
+		next = c->next;
+		if (c->evcon)
+			continue;
+		bufferevent_getcb(c->bev, NULL, NULL, NULL, &evcon);
+		if (evcon == NULL) {	/* not taken by evhttp: cannot be */
+			conn_unlink(srv, c);
+			continue;
+		}
+		c->evcon = evcon;
+		evhttp_connection_set_closecb(c->evcon, conn_closed_cb, c);
+		/* Replies leave at once (TLS records and keep-alive requests
+		 * would otherwise wait for the peer's delayed ACK). */
+		if ((sfd = bufferevent_getfd(c->bev)) >= 0)
+			(void)setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
+		c->deadline = event_new(srv->base, -1, 0, conn_deadline_cb, c);
+		if (c->deadline == NULL)
+			errx(1, "event_new failed");
+		conn_arm(c, srv->o->request_timeout);
+		if (srv->nconns > srv->max_conns) {
+			struct conn *old = conn_idle_oldest(srv, c);
+
+			if (old) {
+				if (old == next)
+					next = old->next;
+				vlog(srv, "connection: %zu open; the oldest idle "
+				    "one is closed", srv->nconns);
+				conn_close(old);
+			} else {
+				vlog(srv, "connection: %zu open, all busy; "
+				    "refused", srv->nconns);
+				conn_close(c);
+				listener_pause(srv, ACCEPT_BACKOFF_MS);
+			}
+		}
+	}
+}
+
+/* evhttp's bufferevent callback: every accepted socket passes here. */
+static struct bufferevent *
+conn_bevcb(struct event_base *base, void *arg)
+{
+	struct server *srv = arg;
+	struct bufferevent *bev;
+	struct conn *c;
+
+	if (srv->tls) {
+		SSL *ssl;
+
+		if ((ssl = SSL_new(srv->tls)) == NULL)
+			errx(1, "tls: SSL_new failed");
+		bev = bufferevent_openssl_socket_new(base, -1, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		if (bev == NULL)
+			errx(1, "tls: bufferevent_openssl_socket_new failed");
+		/* A client that closes without close_notify ends its
+		 * connection like any other EOF. */
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	} else if ((bev = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		errx(1, "bufferevent_socket_new failed");
+	c = xcalloc(1, sizeof(*c));
+	c->srv = srv;
+	c->bev = bev;
+	c->prev = srv->conns_tail;
+	if (srv->conns_tail)
+		srv->conns_tail->next = c;
+	else
+		srv->conns = c;
+	srv->conns_tail = c;
+	srv->nconns++;
+	/* Adopted in this same pass of the loop, before any I/O on it. */
+	event_active(srv->ev_adopt, EV_TIMEOUT, 0);
+	return bev;
+}
+
+static void
+accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)evconnlistener_enable(arg);
+}
+
+/* accept(2) failed for a reason other than a retriable one (EMFILE,
+ * ENFILE, ENOBUFS): libevent would try again at once, forever, with a
+ * warning each time.  The listener rests ACCEPT_ERROR_PAUSE_MS instead, so
+ * the line below comes at most once a second.  (libevent passes evhttp as
+ * the argument: only the listener is at hand.) */
+static void
+accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct timeval tv = { ACCEPT_ERROR_PAUSE_MS / 1000,
+	    (ACCEPT_ERROR_PAUSE_MS % 1000) * 1000 };
+	int e = EVUTIL_SOCKET_ERROR();
+
+	(void)arg;
+	warnx("accept: %s; no new connections for %d ms", strerror(e),
+	    ACCEPT_ERROR_PAUSE_MS);
+	(void)evconnlistener_disable(lev);
+	if (event_base_once(evconnlistener_get_base(lev), -1, EV_TIMEOUT,
+	    accept_resume_cb, lev, &tv) == -1)
+		(void)evconnlistener_enable(lev);
+}
+
+/* A request has arrived whole: no deadline while it is answered; the next
+ * one has idle_timeout from the end of this reply. */
+static void
+req_done_cb(struct evhttp_request *req, void *arg)
+{
+	struct server *srv = arg;
+	struct conn *c = conn_find(srv, evhttp_request_get_connection(req));
+
+	if (c) {
+		c->busy = false;
+		conn_arm(c, srv->o->idle_timeout);
+	}
+}
+
+static void
+req_begin(struct server *srv, struct evhttp_request *req)
+{
+	struct conn *c = conn_find(srv, evhttp_request_get_connection(req));
+
+	if (c) {
+		c->busy = true;
+		event_del(c->deadline);
+	}
+	evhttp_request_set_on_complete_cb(req, req_done_cb, srv);
+}
+
+/* The connection cap: max_connections, and never more than half of what
+ * the descriptor limit leaves after FD_RESERVE (CLI runs need two each). */
+static size_t
+conn_cap(int max_connections)
+{
+	struct rlimit rl;
+	size_t cap = (size_t)max_connections;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		size_t fdcap = rl.rlim_cur > 2 * FD_RESERVE ?
+		    (size_t)(rl.rlim_cur - FD_RESERVE) / 2 : 8;
+
+		if (fdcap < cap)
+			cap = fdcap;
+	}
+	return cap;
+}
+
 /* ------------------------------------------------------------- replies */
 
 static void
@@ -1565,6 +1905,7 @@ on_request(struct evhttp_request *req, void *arg)
 	size_t len, i;
 	char *msg;
 
+	req_begin(srv, req);
 	if (path == NULL || strcmp(path, "/rpc") != 0) {
 		reply_text(req, HTTP_NOTFOUND, "Not Found", "Not Found");
 		return;
@@ -1630,28 +1971,6 @@ on_request(struct evhttp_request *req, void *arg)
 }
 
 /* ----------------------------------------------------------------- tls */
-
-/* Every accepted connection gets a TLS server bufferevent; evhttp sets its
- * socket.  A NULL here would make evhttp fall back to plain text, so a
- * failure (out of memory) is fatal. */
-static struct bufferevent *
-tls_bevcb(struct event_base *base, void *arg)
-{
-	struct server *srv = arg;
-	struct bufferevent *bev;
-	SSL *ssl;
-
-	if ((ssl = SSL_new(srv->tls)) == NULL)
-		errx(1, "tls: SSL_new failed");
-	bev = bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL)
-		errx(1, "tls: bufferevent_openssl_socket_new failed");
-	/* A client that closes without close_notify ends its connection
-	 * like any other EOF. */
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
-}
 
 /* Load or generate the pair, build the context, announce the fingerprint.
  * 0 or -1 (diagnostic printed). */
@@ -1818,9 +2137,17 @@ daemon_serve(const struct daemon_opts *o)
 	evhttp_set_allowed_methods(srv.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS);
+	evhttp_set_max_headers_size(srv.http, MAX_HEADERS);
+	/* No progress reading or writing for this long ends a connection
+	 * (streams lift it); conn_deadline_cb bounds the whole request. */
+	evhttp_set_timeout(srv.http, o->idle_timeout);
 	evhttp_set_gencb(srv.http, on_request, &srv);
-	if (srv.tls)
-		evhttp_set_bevcb(srv.http, tls_bevcb, &srv);
+	evhttp_set_bevcb(srv.http, conn_bevcb, &srv);
+	srv.max_conns = conn_cap(o->max_connections);
+	srv.ev_adopt = event_new(srv.base, -1, 0, conn_adopt_cb, &srv);
+	srv.ev_resume = event_new(srv.base, -1, 0, listener_resume_cb, &srv);
+	if (srv.ev_adopt == NULL || srv.ev_resume == NULL)
+		errx(1, "event_new failed");
 
 	last = o->port == 0 ? 0 : o->port + o->port_tries;
 	if (last > 65535)
@@ -1841,6 +2168,9 @@ daemon_serve(const struct daemon_opts *o)
 	}
 	if (o->port != 0 && port != o->port)
 		warnx("port %d is taken; listening on %d", o->port, port);
+	srv.listener = evhttp_bound_socket_get_listener(h);
+	evconnlistener_set_error_cb(srv.listener, accept_error_cb);
+	vlog(&srv, "at most %zu connections", srv.max_conns);
 	srv.port_file = o->port_file ? xstrdup(o->port_file) :
 	    path_state("daemon.port");
 	if (o->port_file == NULL) {
@@ -1900,6 +2230,12 @@ out:
 		run_free(r);
 	}
 	evhttp_free(srv.http);
+	while (srv.conns)	/* evhttp_free closed them without callbacks */
+		conn_unlink(&srv, srv.conns);
+	if (srv.ev_adopt)
+		event_free(srv.ev_adopt);
+	if (srv.ev_resume)
+		event_free(srv.ev_resume);
 	event_base_free(srv.base);
 	SSL_CTX_free(srv.tls);
 	tokens_free(&srv.tokens);

@@ -16,6 +16,13 @@ struct daemon_opts {
 	int verbose;		/* 1: requests and CLI stderr to stderr */
 	int ping_secs;		/* SSE keepalive period (30) */
 	int kill_secs;		/* SIGTERM → SIGKILL grace (5) */
+	int request_timeout;	/* seconds for a whole request to arrive (10) */
+	int idle_timeout;	/* seconds a keep-alive connection may wait for
+				 * its next request (30) */
+	int max_connections;	/* connection cap (512; lower when the
+				 * descriptor limit needs it) */
+	size_t replay_max;	/* bytes of events kept per session for
+				 * session.reconnect (32 MiB) */
 	bool strict_auth;	/* tokens from loopback clients too (tests) */
 	bool tls;		/* HTTPS even on loopback (always when not) */
 	const char *tls_cert;	/* NULL: ~/.codecast/tls-cert.pem */

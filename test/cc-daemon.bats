@@ -1004,3 +1004,93 @@ start_tls_daemon() {
 	assert_equal "$(cat "$BATS_TEST_TMPDIR"/err* "$BATS_TEST_TMPDIR/daemon.err" | grep -c generated)" 1
 	assert_equal "$(ls "$HOME/.codecast" | grep -c tmp)" 0
 }
+
+@test "hardening #1: idle, half-header, half-body and idle keep-alive connections are closed in bounded time" {
+	mkdir -p "$HOME/.codecast"
+	# daemon.yaml, so that an older daemon runs the same test
+	printf 'request_timeout: 1\nidle_timeout: 2\n' >"$HOME/.codecast/daemon.yaml"
+	start_daemon
+	local m
+	for m in none header body; do
+		run hold-conns "$PORT" 5 "$m" 6
+		assert_output --regexp '^opened 5 closed 5 max_close_s (1|2)\.[0-9]$'
+	done
+	# a keep-alive connection that got its reply has idle_timeout
+	run hold-conns "$PORT" 2 keep 6
+	assert_output --regexp '^opened 2 closed 2 max_close_s (2|3)\.[0-9]$'
+	# a slow request is bounded as a whole, not per byte
+	python3 - "$PORT" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+t0 = time.monotonic()
+for ch in b"POST /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100:
+    try:
+        s.send(bytes([ch]))
+    except OSError:
+        break
+    time.sleep(0.3)
+    if time.monotonic() - t0 > 8:
+        sys.exit("a byte every 0.3 s kept the connection for 8 s")
+print("closed after %.1f s" % (time.monotonic() - t0))
+PY
+	rpc health.check | jq -e '.result.ok == true'
+}
+
+@test "hardening #1: 200 half-sent requests under prlimit --nofile=128: a valid request is answered, stderr stays small" {
+	command -v prlimit >/dev/null || skip "no prlimit"
+	mkdir -p "$HOME/.codecast"
+	printf 'request_timeout: 3\n' >"$HOME/.codecast/daemon.yaml"
+	local out="$BATS_TEST_TMPDIR/daemon.out" err="$BATS_TEST_TMPDIR/daemon.err" i hp t0 t1 cpu
+	: >"$out"
+	prlimit --nofile=128:128 "$(command -v cc-daemon)" -p 0 >"$out" 2>"$err" &
+	DPID=$!
+	PIDS+=("$DPID")
+	for i in $(seq 100); do grep -q '^DAEMON_PORT=' "$out" && break; sleep 0.05; done
+	PORT=$(sed -n 's/^DAEMON_PORT=//p' "$out")
+	URL="http://127.0.0.1:$PORT/rpc"
+	hold-conns "$PORT" 200 header 15 >"$BATS_TEST_TMPDIR/hold" &
+	hp=$!
+	PIDS+=("$hp")
+	sleep 1.5
+	t0=$(date +%s%N)
+	run curl -sS -m 10 -H 'Content-Type: application/json' -d '{"method":"health.check"}' "$URL"
+	t1=$(date +%s%N)
+	echo "$output" | jq -e '.result.ok == true'
+	echo "answered in $(( (t1 - t0) / 1000000 )) ms"
+	sleep 2
+	# the daemon did not spin: CPU time well under the wall time
+	cpu=$(awk '{print $14 + $15}' "/proc/$DPID/stat")
+	echo "daemon CPU ${cpu} ticks; stderr $(stat -c %s "$err") bytes"
+	[ "$cpu" -lt 200 ]
+	[ "$(stat -c %s "$err")" -lt 1000000 ]
+	kill "$hp"
+	# accept(2) failures (descriptors taken by CLI runs) pause the listener
+	# and are logged once per pause, not in a loop
+	kill -TERM "$DPID"
+	wait "$DPID" || true
+	: >"$err"
+	prlimit --nofile=40:40 "$(command -v cc-daemon)" -p 0 >"$out" 2>"$err" &
+	DPID=$!
+	PIDS+=("$DPID")
+	for i in $(seq 100); do grep -q "^DAEMON_PORT=" "$out" && [ "$(sed -n 's/^DAEMON_PORT=//p' "$out")" != "$PORT" ] && break; sleep 0.05; done
+	PORT=$(sed -n 's/^DAEMON_PORT=//p' "$out")
+	URL="http://127.0.0.1:$PORT/rpc"
+	local sid n=0
+	for i in $(seq 20); do
+		sid=$(create app 2>/dev/null) || break
+		curl -sS -m 1 -H 'Content-Type: application/json' \
+		    -d "$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"hang"}}')" "$URL" >/dev/null 2>&1 || true
+		n=$i
+	done
+	echo "sessions with a hanging CLI: $n"
+	# descriptors are nearly gone: more connections make accept(2) fail
+	hold-conns "$PORT" 10 none 4
+	echo "stderr: $(stat -c %s "$err") bytes, $(grep -c 'accept' "$err") accept lines"
+	grep -q 'accept: Too many open files; no new connections for 1000 ms' "$err"
+	[ "$(stat -c %s "$err")" -lt 100000 ]
+	[ "$(grep -c 'accept' "$err")" -le 6 ]
+	# the CLIs go: the daemon accepts again
+	for i in $(pgrep -P "$DPID"); do kill "$i" 2>/dev/null || true; done
+	for i in $(seq 50); do rpc health.check 2>/dev/null | jq -e '.result.ok == true' >/dev/null && break; sleep 0.2; done
+	rpc health.check | jq -e '.result.ok == true'
+}
