@@ -127,6 +127,9 @@ struct session {
 	struct run *run;		/* current run: busy while non-NULL */
 	struct strq pending;		/* messages waiting for the run */
 	struct strq responses;		/* events kept for session.reconnect */
+	size_t responses_bytes;		/* their size, as counted by keep() */
+	unsigned long long dropped;	/* events dropped since the last
+					 * session.reconnect (replay_max) */
 	bool client_connected;
 };
 
@@ -196,6 +199,9 @@ strq_clear(struct strq *q)
 	while ((s = strq_pop(q)) != NULL)
 		free(s);
 }
+
+/* Bytes an event costs in the disconnect buffer: its text and its node. */
+#define KEEP_COST(len)	((len) + sizeof(struct strq_node) + 16)
 
 /* ------------------------------------------------------------- helpers */
 
@@ -291,6 +297,35 @@ kill_run(struct run *r, int sig)
 		(void)kill(r->pid, sig);
 }
 
+/* Keep one event (malloc'd compact JSON, taken) for session.reconnect.
+ * Past replay_max bytes the oldest events are dropped and counted; the
+ * next session.reconnect starts with one `truncated` event. */
+static void
+session_keep(struct server *srv, struct session *s, char *ev)
+{
+	size_t max = srv->o->replay_max;
+
+	s->responses_bytes += KEEP_COST(strlen(ev));
+	strq_push(&s->responses, ev);
+	while (s->responses_bytes > max && s->responses.n > 0) {
+		char *old = strq_pop(&s->responses);
+
+		s->responses_bytes -= KEEP_COST(strlen(old));
+		if (s->dropped++ == 0)
+			vlog(srv, "%s: more than %zu bytes of events kept for "
+			    "session.reconnect; dropping the oldest", s->id, max);
+		free(old);
+	}
+}
+
+static void
+session_keep_clear(struct session *s)
+{
+	strq_clear(&s->responses);
+	s->responses_bytes = 0;
+	s->dropped = 0;
+}
+
 /* -------------------------------------------------------------- stream */
 
 static void stream_flush(struct stream *st);
@@ -301,7 +336,7 @@ static void stream_closed_cb(struct evhttp_connection *evcon, void *arg);
 /* Move the events of SSE text ("data: JSON" lines) to a queue, without
  * pings and [DONE]. */
 static void
-sse_to_queue(struct buf *b, struct strq *q)
+sse_to_queue(struct server *srv, struct buf *b, struct session *s)
 {
 	static const char ping[] = "{\"type\":\"ping\"}";
 	size_t i = 0;
@@ -315,7 +350,7 @@ sse_to_queue(struct buf *b, struct strq *q)
 		if (e - i > 6 && memcmp(b->s + i, "data: ", 6) == 0 &&
 		    !(n == sizeof(ping) - 1 && memcmp(d, ping, n) == 0) &&
 		    !(n == 6 && memcmp(d, "[DONE]", 6) == 0))
-			strq_push(q, xstrndup(d, n));
+			session_keep(srv, s, xstrndup(d, n));
 		i = e + 1;
 	}
 	buf_clear(b);
@@ -342,7 +377,7 @@ stream_closed_cb(struct evhttp_connection *evcon, void *arg)
 		    r->sess->id);
 		r->sess->client_connected = false;
 		/* What was not confirmed written is kept: at least once. */
-		sse_to_queue(&st->out, &r->sess->responses);
+		sse_to_queue(r->srv, &st->out, r->sess);
 	}
 	buf_free(&st->out);
 	st->handed = 0;
@@ -562,7 +597,7 @@ run_emit(struct run *r, json_t *ev)
 		stream_add(r->stream, text, len);
 		free(text);
 	} else if (s) {
-		strq_push(&s->responses, text);
+		session_keep(r->srv, s, text);
 	} else
 		free(text);
 }
@@ -585,7 +620,7 @@ run_emit_partial(struct run *r, const char *tok, size_t toklen)
 		memcpy(o + 6 + sizeof(pre) - 1 + toklen, "}\n\n", 4);
 		st->out.len += 6 + sizeof(pre) - 1 + toklen + 3;
 	} else if (r->sess)
-		strq_push(&r->sess->responses, xasprintf("%s%.*s}", pre,
+		session_keep(r->srv, r->sess, xasprintf("%s%.*s}", pre,
 		    (int)toklen, tok));
 }
 
@@ -1017,7 +1052,7 @@ session_free(struct session *s)
 	free(s->created_at);
 	free(s->last_activity);
 	strq_clear(&s->pending);
-	strq_clear(&s->responses);
+	session_keep_clear(s);
 	free(s);
 }
 
@@ -1723,7 +1758,7 @@ m_interrupt(struct call *c)
 	if (s->run) {
 		interrupted = true;
 		strq_clear(&s->pending);
-		strq_clear(&s->responses);
+		session_keep_clear(s);
 		run_terminate(s->run);
 		vlog(c->srv, "%s: interrupted", s->id);
 	}
@@ -1763,6 +1798,21 @@ m_reconnect(struct call *c)
 	}
 	if ((s = session_find(c->srv, sid)) != NULL) {
 		s->client_connected = true;
+		if (s->dropped) {
+			json_t *t = json_object();
+			char *m = xasprintf("%llu earlier events were dropped: "
+			    "more than %zu bytes were kept for this session",
+			    s->dropped, c->srv->o->replay_max);
+
+			json_object_set_new(t, "type", json_string("truncated"));
+			json_object_set_new(t, "dropped",
+			    json_integer((json_int_t)s->dropped));
+			json_object_set_new(t, "message", json_string(m));
+			json_array_append_new(a, t);
+			free(m);
+		}
+		s->dropped = 0;
+		s->responses_bytes = 0;
 		while ((e = strq_pop(&s->responses)) != NULL) {
 			json_t *ev = json_loads(e, JSON_DECODE_ANY, NULL);
 

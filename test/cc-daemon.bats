@@ -1094,3 +1094,25 @@ PY
 	for i in $(seq 50); do rpc health.check 2>/dev/null | jq -e '.result.ok == true' >/dev/null && break; sleep 0.2; done
 	rpc health.check | jq -e '.result.ok == true'
 }
+
+@test "hardening #5: the disconnect buffer is capped (replay_max); one truncated event says how many were dropped" {
+	mkdir -p "$HOME/.codecast"
+	printf 'replay_max: 1048576\n' >"$HOME/.codecast/daemon.yaml"
+	start_daemon
+	local sid rss
+	sid=$(create app)
+	# the client leaves at once; 80 MiB of output follow with nobody there
+	curl -sS -m 0.5 -H 'Content-Type: application/json' \
+	    -d "$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"flood:80"}}')" "$URL" >/dev/null 2>&1 || true
+	wait_idle "$sid"
+	rss=$(rpc health.check | jq .result.memory.rss)
+	echo "rss ${rss} MiB"
+	[ "$rss" -lt 24 ]
+	rpc session.queue_stats "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.responsePending < 40'
+	rpc session.reconnect "$(jq -cn --arg s "$sid" '{sessionId:$s}')" >"$BATS_TEST_TMPDIR/re"
+	jq -e '.result.bufferedEvents as $e | ($e[0].type == "truncated") and ($e[0].dropped > 0) and
+	    ($e | map(select(.type == "truncated")) | length) == 1 and
+	    ($e[-1].type == "result") and ($e | tostring | length) < 1100000' "$BATS_TEST_TMPDIR/re"  || { jq -c ".result.bufferedEvents | [.[0], length, (tostring|length), .[-1].type]" "$BATS_TEST_TMPDIR/re"; false; }
+	# drained: the next reconnect is empty, no second truncated event
+	rpc session.reconnect "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.bufferedEvents == []'
+}
