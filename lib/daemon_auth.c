@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <yaml.h>
 
@@ -208,6 +209,13 @@ tokens_free(struct tokens *t)
 	memset(t, 0, sizeof(*t));
 }
 
+void
+tokens_add(struct tokens *t, const char *tok)
+{
+	t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
+	t->v[t->n++] = xstrdup(tok);
+}
+
 /* Constant time in the contents; the length of a candidate is not secret. */
 static bool
 ct_equal(const char *a, size_t alen, const char *b, size_t blen)
@@ -257,4 +265,47 @@ sockaddr_is_loopback(const struct sockaddr *sa)
 		return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && a[12] == 127;
 	}
 	return false;
+}
+
+bool
+host_header_ok(const char *host, const char *bind)
+{
+	const char *end;
+	size_t n;
+	struct in_addr a4;
+	char tmp[64];
+
+	if (host == NULL)
+		return true;
+	/* the name without its :port */
+	if (*host == '[') {
+		if ((end = strchr(host, ']')) == NULL)
+			return false;
+		end++;
+	} else
+		end = host + strcspn(host, ":");
+	if (*end == ':') {
+		const char *p = end + 1;
+
+		if (*p == '\0' || strspn(p, "0123456789") != strlen(p) ||
+		    strlen(p) > 5)
+			return false;
+	} else if (*end != '\0')
+		return false;
+	n = (size_t)(end - host);
+	if (n == 0 || n >= sizeof(tmp))
+		return false;
+	memcpy(tmp, host, n);
+	tmp[n] = '\0';
+	if (strcasecmp(tmp, "localhost") == 0 || strcmp(tmp, "[::1]") == 0)
+		return true;
+	if (inet_pton(AF_INET, tmp, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127)
+		return true;
+	if (bind == NULL)
+		return false;
+	if (strcasecmp(tmp, bind) == 0)
+		return true;
+	/* an IPv6 bind address is written in brackets in Host */
+	return tmp[0] == '[' && n - 2 == strlen(bind) &&
+	    strncasecmp(tmp + 1, bind, n - 2) == 0;
 }

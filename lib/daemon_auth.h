@@ -44,6 +44,8 @@ struct tokens {
  * tokens), or -1 and a malloc'd *errmsg "PATH: cause". */
 int tokens_load(const char *path, struct tokens *t, char **errmsg);
 void tokens_free(struct tokens *t);
+/* Add one token (copied). */
+void tokens_add(struct tokens *t, const char *tok);
 /* True when tok equals one of the tokens; the comparison's time does not
  * depend on where the first difference is. */
 bool tokens_check(const struct tokens *t, const char *tok, size_t len);
@@ -53,5 +55,10 @@ bool tokens_check(const struct tokens *t, const char *tok, size_t len);
 bool bind_is_loopback(const char *bind);
 /* True when the peer address is 127.0.0.0/8, ::1 or ::ffff:127.x.y.z. */
 bool sockaddr_is_loopback(const struct sockaddr *sa);
+/* A Host header a loopback client may send (DNS rebinding: a web page's
+ * name that resolves to 127.0.0.1 is not one): localhost, 127.x.y.z,
+ * [::1] or the bind address, each with an optional :port.  NULL (an
+ * HTTP/1.0 request without Host) is accepted. */
+bool host_header_ok(const char *host, const char *bind);
 
 #endif

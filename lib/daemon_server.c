@@ -35,6 +35,7 @@
 #include "daemon_cli.h"
 #include "daemon_server.h"
 #include "daemon_tls.h"
+#include "daemon_token.h"
 #include "paths.h"
 #include "spawnattr.h"
 #include "util.h"
@@ -1916,30 +1917,43 @@ static const struct {
 
 /* ---------------------------------------------------------------- http */
 
-static bool
-authorized(struct server *srv, struct evhttp_request *req)
+/* Who may call: every client needs a token (the owner's, or one of
+ * tokens.yaml), except that a loopback client may call health.check
+ * without one (liveness probes; it changes nothing).  A loopback client
+ * must name a loopback host or the bind address in Host (DNS rebinding).
+ * Returns 1 authorized, 0 only health.check allowed, -1 refused (the
+ * reply is sent). */
+static int
+authorize(struct server *srv, struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	const struct sockaddr *sa = evcon ? evhttp_connection_get_addr(evcon) :
 	    NULL;
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	bool loop = sockaddr_is_loopback(sa) && !srv->o->strict_auth;
 	const char *h;
 
-	if (!srv->auth || (sockaddr_is_loopback(sa) && !srv->o->strict_auth))
-		return true;
-	h = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "Authorization");
+	if (loop && !host_header_ok(evhttp_find_header(in, "Host"),
+	    srv->o->bind)) {
+		reply_text(req, 403, "Forbidden",
+		    "Forbidden: Host is not a loopback name or the bind address");
+		return -1;
+	}
+	h = evhttp_find_header(in, "Authorization");
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
+		if (loop)
+			return 0;
 		reply_text(req, 401, "Unauthorized",
 		    "Unauthorized: missing Bearer token");
-		return false;
+		return -1;
 	}
 	h += 7;
 	if (!tokens_check(&srv->tokens, h, strlen(h))) {
 		reply_text(req, 401, "Unauthorized",
 		    "Unauthorized: invalid token");
-		return false;
+		return -1;
 	}
-	return true;
+	return 1;
 }
 
 static void
@@ -1954,6 +1968,7 @@ on_request(struct evhttp_request *req, void *arg)
 	json_error_t jerr;
 	size_t len, i;
 	char *msg;
+	int auth;
 
 	req_begin(srv, req);
 	if (path == NULL || strcmp(path, "/rpc") != 0) {
@@ -1964,7 +1979,7 @@ on_request(struct evhttp_request *req, void *arg)
 		reply_text(req, 405, "Method Not Allowed", "Method Not Allowed");
 		return;
 	}
-	if (!authorized(srv, req))
+	if ((auth = authorize(srv, req)) == -1)
 		return;
 	ct = evhttp_find_header(evhttp_request_get_input_headers(req),
 	    "Content-Type");
@@ -2004,6 +2019,12 @@ on_request(struct evhttp_request *req, void *arg)
 	mname = json_string_value(mv);
 	if (mname == NULL) {
 		reply_err(req, c.id, -32600, "Invalid request: missing method");
+		json_decref(body);
+		return;
+	}
+	if (auth == 0 && strcmp(mname, "health.check") != 0) {
+		reply_text(req, 401, "Unauthorized",
+		    "Unauthorized: missing Bearer token");
 		json_decref(body);
 		return;
 	}
@@ -2154,17 +2175,39 @@ daemon_serve(const struct daemon_opts *o)
 	srv.o = o;
 	clock_gettime(CLOCK_MONOTONIC, &srv.started);
 	srv.auth = !bind_is_loopback(o->bind);
-	if (srv.auth) {
-		if (tokens_load(o->tokens_file, &srv.tokens, &errmsg) == -1) {
+	{
+		char *tf = o->token_file ? xstrdup(o->token_file) :
+		    path_state("daemon.token"), *tok = NULL;
+
+		if (daemon_token_ensure(tf, &tok, &errmsg) == -1) {
 			warnx("%s", errmsg);
 			free(errmsg);
+			free(tf);
 			return 1;
 		}
-		if (srv.tokens.n == 0) {
+		free(tf);
+		tokens_add(&srv.tokens, tok);
+		explicit_bzero(tok, strlen(tok));
+		free(tok);
+	}
+	if (srv.auth) {
+		struct tokens yt;
+		if (tokens_load(o->tokens_file, &yt, &errmsg) == -1) {
+			warnx("%s", errmsg);
+			free(errmsg);
+			tokens_free(&srv.tokens);
+			return 1;
+		}
+		if (yt.n == 0) {
 			warnx("%s: no tokens; a daemon bound to %s needs at least "
 			    "one (refusing to start)", o->tokens_file, o->bind);
+			tokens_free(&yt);
+			tokens_free(&srv.tokens);
 			return 1;
 		}
+		for (size_t i = 0; i < yt.n; i++)
+			tokens_add(&srv.tokens, yt.v[i]);
+		tokens_free(&yt);
 		warnx("bound to %s: HTTPS, Bearer tokens required from "
 		    "non-loopback clients", o->bind);
 	}

@@ -12,6 +12,8 @@ struct daemon_opts {
 	int port;		/* first port to try; 0: any free port */
 	int port_tries;		/* ports tried after `port` when taken (100) */
 	const char *tokens_file;	/* used when bind is not loopback */
+	const char *token_file;	/* the owner's token; NULL:
+				 * ~/.codecast/daemon.token (daemon_token.h) */
 	const char *port_file;	/* NULL: ~/.codecast/daemon.port */
 	int verbose;		/* 1: requests and CLI stderr to stderr */
 	int ping_secs;		/* SSE keepalive period (30) */

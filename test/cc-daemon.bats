@@ -17,6 +17,7 @@ setup() {
 	export MOCK_CLAUDE_ARGV_JSONL="$BATS_TEST_TMPDIR/argv.jsonl"
 	DAEMON=${DAEMON:-cc-daemon}
 	PIDS=()
+	AUTH=()
 	CURL_OPTS=()	# e.g. --cacert FILE for a daemon serving HTTPS
 }
 
@@ -47,6 +48,16 @@ start_daemon() {
 	PORT=$(sed -n 's/^DAEMON_PORT=//p' "$out")
 	[ -n "$PORT" ] || { cat "$BATS_TEST_TMPDIR/daemon.err" >&2; return 1; }
 	URL="http://127.0.0.1:$PORT/rpc"
+	auth_header
+}
+
+# auth_header: AUTH, the curl options that show the owner's token
+# (written by the daemon at its first start)
+auth_header() {
+	AUTH=()
+	if [ -f "$HOME/.codecast/daemon.token" ]; then
+		AUTH=(-H "Authorization: Bearer $(cat "$HOME/.codecast/daemon.token")")
+	fi
 }
 
 # rpc METHOD [PARAMS-JSON]: the whole JSON reply body.
@@ -57,7 +68,7 @@ rpc() {
 	else
 		body=$(jq -cn --arg m "$1" '{method:$m}')
 	fi
-	curl -sS -m 20 "${CURL_OPTS[@]}" -H 'Content-Type: application/json' -d "$body" "$URL"
+	curl -sS -m 20 "${CURL_OPTS[@]}" "${AUTH[@]}" -H 'Content-Type: application/json' -d "$body" "$URL"
 }
 
 # send SID MESSAGE: the SSE data payloads, one per line ([DONE] included).
@@ -65,7 +76,7 @@ send() {
 	local body
 	body=$(jq -cn --arg s "$1" --arg m "$2" \
 	    '{method:"session.send",params:{sessionId:$s,message:$m}}')
-	curl -sS -N -m 60 "${CURL_OPTS[@]}" -H 'Content-Type: application/json' -d "$body" "$URL" |
+	curl -sS -N -m 60 "${CURL_OPTS[@]}" "${AUTH[@]}" -H 'Content-Type: application/json' -d "$body" "$URL" |
 	    sed -u -n 's/^data: //p'
 }
 
@@ -149,9 +160,9 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	start_daemon
 	run curl -sS -H 'Content-Type: application/json' -d '{"method":"health.check","id":"abc"}' "$URL"
 	echo "$output" | jq -e '.id == "abc" and .result.ok == true'
-	run curl -sS -H 'Content-Type: application/json' -d '{"params":{}}' "$URL"
+	run curl -sS "${AUTH[@]}" -H 'Content-Type: application/json' -d '{"params":{}}' "$URL"
 	echo "$output" | jq -e '.error.code == -32600 and .error.message == "Invalid request: missing method" and (has("id") | not)'
-	run curl -sS -H 'Content-Type: application/json' -d '{"method":"nope.x","id":"7"}' "$URL"
+	run curl -sS "${AUTH[@]}" -H 'Content-Type: application/json' -d '{"method":"nope.x","id":"7"}' "$URL"
 	echo "$output" | jq -e '.error.code == -32601 and .error.message == "Method not found: nope.x" and .id == "7"'
 	run curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{bad' "$URL"
 	assert_output 400
@@ -247,7 +258,7 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	local sid body
 	sid=$(create app)
 	body=$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"echo:hi there"}}')
-	run curl -sS -N -D "$BATS_TEST_TMPDIR/h" -H 'Content-Type: application/json' -d "$body" "$URL"
+	run curl -sS "${AUTH[@]}" -N -D "$BATS_TEST_TMPDIR/h" -H 'Content-Type: application/json' -d "$body" "$URL"
 	assert_success
 	grep -qi '^content-type: text/event-stream' "$BATS_TEST_TMPDIR/h"
 	grep -qi '^cache-control: no-cache' "$BATS_TEST_TMPDIR/h"
@@ -466,7 +477,7 @@ leave_mid_stream() {
 	local sid body cpid i got
 	sid=$(create app)
 	body=$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"count:60"}}')
-	curl -sS -N "$@" -H 'Content-Type: application/json' -d "$body" "$URL" >"$BATS_TEST_TMPDIR/part" &
+	curl -sS "${AUTH[@]}" -N "$@" -H 'Content-Type: application/json' -d "$body" "$URL" >"$BATS_TEST_TMPDIR/part" &
 	cpid=$!
 	PIDS+=("$cpid")
 	for i in $(seq 200); do grep -q '"content":"10 "' "$BATS_TEST_TMPDIR/part" && break; sleep 0.02; done
@@ -532,7 +543,7 @@ leave_mid_stream() {
 	PIDS+=($!)
 	for i in $(seq 100); do [ -s "$STUBBORN_PID" ] && break; sleep 0.05; done
 	cpid=$(cat "$STUBBORN_PID")
-	run curl -sS -m 2 -H 'Content-Type: application/json' \
+	run curl -sS "${AUTH[@]}" -m 2 -H 'Content-Type: application/json' \
 	    -d "$(jq -cn --arg s "$sid" '{method:"session.destroy",params:{sessionId:$s}}')" "$URL"
 	echo "$output" | jq -e '.result == {ok:true}'
 	run curl -sS -m 2 -H 'Content-Type: application/json' -d '{"method":"health.check"}' "$URL"
@@ -613,7 +624,8 @@ leave_mid_stream() {
 	run --separate-stderr cc-rpc --token "$tok" --fingerprint "$fp" "https://127.0.0.2:$PORT" health.check
 	assert_success
 	echo "$output" | jq -e '.ok == true'
-	run --separate-stderr cc-rpc --fingerprint "$fp" "https://127.0.0.2:$PORT" health.check
+	# (another user's HOME: no cached owner token for this port)
+	HOME="$BATS_TEST_TMPDIR/other" run --separate-stderr cc-rpc --fingerprint "$fp" "https://127.0.0.2:$PORT" health.check
 	assert_failure
 	[[ "$stderr" == *401* || "$stderr" == *Unauthorized* ]]
 	# the head's way: the peer's token and tls_fingerprint in codecast.yaml
@@ -663,7 +675,7 @@ leave_mid_stream() {
 	local sid body cpid i rss
 	sid=$(create app)
 	body=$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"go"}}')
-	curl -sS -N -H 'Content-Type: application/json' -d "$body" "$URL" >"$BATS_TEST_TMPDIR/big" &
+	curl -sS "${AUTH[@]}" -N -H 'Content-Type: application/json' -d "$body" "$URL" >"$BATS_TEST_TMPDIR/big" &
 	cpid=$!
 	PIDS+=("$cpid")
 	for i in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/big" ] && break; sleep 0.02; done
@@ -1063,7 +1075,7 @@ PY
 	echo "daemon CPU ${cpu} ticks; stderr $(stat -c %s "$err") bytes"
 	[ "$cpu" -lt 200 ]
 	[ "$(stat -c %s "$err")" -lt 1000000 ]
-	kill "$hp"
+	kill "$hp" 2>/dev/null || true
 	# accept(2) failures (descriptors taken by CLI runs) pause the listener
 	# and are logged once per pause, not in a loop
 	kill -TERM "$DPID"
@@ -1075,10 +1087,11 @@ PY
 	for i in $(seq 100); do grep -q "^DAEMON_PORT=" "$out" && [ "$(sed -n 's/^DAEMON_PORT=//p' "$out")" != "$PORT" ] && break; sleep 0.05; done
 	PORT=$(sed -n 's/^DAEMON_PORT=//p' "$out")
 	URL="http://127.0.0.1:$PORT/rpc"
+	auth_header
 	local sid n=0
 	for i in $(seq 20); do
 		sid=$(create app 2>/dev/null) || break
-		curl -sS -m 1 -H 'Content-Type: application/json' \
+		curl -sS "${AUTH[@]}" -m 1 -H 'Content-Type: application/json' \
 		    -d "$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"hang"}}')" "$URL" >/dev/null 2>&1 || true
 		n=$i
 	done
@@ -1102,8 +1115,9 @@ PY
 	local sid rss
 	sid=$(create app)
 	# the client leaves at once; 80 MiB of output follow with nobody there
-	curl -sS -m 0.5 -H 'Content-Type: application/json' \
-	    -d "$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"flood:80"}}')" "$URL" >/dev/null 2>&1 || true
+	curl -sS "${AUTH[@]}" -m 5 -H 'Content-Type: application/json' \
+	    -d "$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"flood:80"}}')" "$URL" 2>/dev/null |
+	    head -c 100 >/dev/null || true
 	wait_idle "$sid"
 	rss=$(rpc health.check | jq .result.memory.rss)
 	echo "rss ${rss} MiB"
@@ -1115,4 +1129,38 @@ PY
 	    ($e[-1].type == "result") and ($e | tostring | length) < 1100000' "$BATS_TEST_TMPDIR/re"  || { jq -c ".result.bufferedEvents | [.[0], length, (tostring|length), .[-1].type]" "$BATS_TEST_TMPDIR/re"; false; }
 	# drained: the next reconnect is empty, no second truncated event
 	rpc session.reconnect "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.bufferedEvents == []'
+}
+
+@test "hardening #4: another local user is refused on the peer; the owner's tools need no option; Host is checked" {
+	command -v runuser >/dev/null || skip "no runuser"
+	[ "$(id -u)" = 0 ] || skip "runuser -u nobody needs root"
+	start_daemon
+	local body='{"method":"session.create","params":{"path":"/tmp"}}'
+	# another user on the same machine: no session, no CLI
+	run runuser -u nobody -- curl -sS -w ' %{http_code}' -H 'Content-Type: application/json' -d "$body" "$URL"
+	assert_output "Unauthorized: missing Bearer token 401"
+	run runuser -u nobody -- curl -sS -w ' %{http_code}' -H 'Authorization: Bearer 0000' -H 'Content-Type: application/json' -d "$body" "$URL"
+	assert_output "Unauthorized: invalid token 401"
+	# health.check stays open to loopback clients (a liveness probe)
+	runuser -u nobody -- curl -sS -H 'Content-Type: application/json' -d '{"method":"health.check"}' "$URL" | jq -e '.result.ok == true'
+	rpc session.list | jq -e '.result.sessions == []'
+	# the owner's token: created 0600 at the first start
+	[ "$(stat -c %a "$HOME/.codecast/daemon.token")" = 600 ]
+	[[ "$(cat "$HOME/.codecast/daemon.token")" =~ ^[0-9a-f]{64}$ ]]
+	# the owner: cc-rpc finds the token from the port, no option
+	run --separate-stderr cc-rpc "$PORT" session.create path=/tmp
+	assert_success
+	echo "$output" | jq -e '.sessionId | length == 36'
+	# DNS rebinding: a page's own name that resolves to 127.0.0.1
+	run curl -sS -w ' %{http_code}' "${AUTH[@]}" -H 'Host: evil.example:80' -H 'Content-Type: application/json' -d '{"method":"health.check"}' "$URL"
+	assert_output "Forbidden: Host is not a loopback name or the bind address 403"
+	run curl -sS "${AUTH[@]}" -H "Host: localhost:$PORT" -H 'Content-Type: application/json' -d '{"method":"health.check"}' "$URL"
+	echo "$output" | jq -e '.result.ok == true'
+	# a token file others can read is refused at start
+	kill -TERM "$DPID"
+	wait "$DPID" || true
+	chmod 644 "$HOME/.codecast/daemon.token"
+	run cc-daemon -p 0 --port-file "$BATS_TEST_TMPDIR/p"
+	assert_failure 1
+	assert_output "cc-daemon: $HOME/.codecast/daemon.token: mode 0644 lets others read the token (chmod 600 $HOME/.codecast/daemon.token)"
 }

@@ -495,6 +495,8 @@ $SAMPLE_OUT"
 # ------------------------------------------------- cc-daemon + mock CLI
 
 @test "cc-daemon: health.check, session.create, a streamed reply in order" {
+	# the daemon runs in another HOME: its owner token is given
+	export CODECAST_TOKEN="$(cat "$BATS_FILE_TMPDIR/dhome/.codecast/daemon.token")"
 	run cc-rpc "$DPORT" health.check
 	assert_success
 	assert_equal "$(jq -r .ok <<<"$output")" true
@@ -510,6 +512,8 @@ $SAMPLE_OUT"
 }
 
 @test "cc-daemon: chat text from stdin, an unknown session, a failing CLI" {
+	# the daemon runs in another HOME: its owner token is given
+	export CODECAST_TOKEN="$(cat "$BATS_FILE_TMPDIR/dhome/.codecast/daemon.token")"
 	sid=$(cc-rpc "$DPORT" session.create path="$BATS_FILE_TMPDIR/proj" | jq -r .sessionId)
 	run bash -c "printf 'echo:from stdin' | cc-rpc $DPORT session.send sessionId=$sid message=@-"
 	assert_success
@@ -526,6 +530,8 @@ $SAMPLE_OUT"
 }
 
 @test "cc-daemon: --follow prints a queued message's own reply" {
+	# the daemon runs in another HOME: its owner token is given
+	export CODECAST_TOKEN="$(cat "$BATS_FILE_TMPDIR/dhome/.codecast/daemon.token")"
 	sid=$(cc-rpc "$DPORT" session.create path="$BATS_FILE_TMPDIR/proj" | jq -r .sessionId)
 	cc-rpc "$DPORT" session.send sessionId="$sid" message=slow >first 3>&- &
 	pid=$!
@@ -552,6 +558,7 @@ slow_daemon() {
 	echo $! >>"$d/pids"
 	wait_file "$d/slow.port"
 	SPORT=$(cat "$d/slow.port")
+	export CODECAST_TOKEN="$(cat "$d/shome/.codecast/daemon.token")"
 	SSID=$(cc-rpc "$SPORT" session.create path="$BATS_FILE_TMPDIR/proj" | jq -r .sessionId)
 }
 

@@ -4,6 +4,7 @@
 
 load lib/common.bash
 load lib/sshd.bash
+bats_require_minimum_version 1.5.0
 
 stub_daemon() {	# starts the stub; sets STUB_PORT, STUB_PID
 	cat >"$BATS_TEST_TMPDIR/stub.py" <<'EOF'
@@ -592,4 +593,40 @@ EOF
 	assert_success
 	assert_output back
 	grep -q "reconnect failed" "$HOME/.codecast/tunnels/a.log"
+}
+
+@test "hardening #4: through the tunnel only the owner drives the daemon; another user is refused on the head and on the peer" {
+	command -v runuser >/dev/null || skip "no runuser"
+	[ "$(id -u)" = 0 ] || skip "runuser -u nobody needs root"
+	sshd_start a
+	fp=$(sshd_free_port)
+	peer a "$SSHD_PORT_a" "ssh_user: root" "ssh_key: $SSHD_CLIENT_KEY" | write_config
+	sed -i "s/daemon_port: 1/daemon_port: $fp/" "$CFG"
+	run cc-tunnel a
+	assert_success
+	port=$output
+	local body='{"method":"session.create","params":{"path":"/tmp"}}' dport
+	# another user on the head, at the tunnel's port
+	run runuser -u nobody -- curl -sS -w ' %{http_code}' -H 'Content-Type: application/json' -d "$body" "http://127.0.0.1:$port/rpc"
+	assert_output "Unauthorized: missing Bearer token 401"
+	# another user on the peer, at the daemon's own port
+	dport=$(cat "$SSHD_REMOTE_HOME/.codecast/daemon.port")
+	run runuser -u nobody -- curl -sS -w ' %{http_code}' -H 'Content-Type: application/json' -d "$body" "http://127.0.0.1:$dport/rpc"
+	assert_output "Unauthorized: missing Bearer token 401"
+	# the owner: unchanged workflow, the token found from the port
+	run --separate-stderr cc-rpc "$(cc-tunnel a)" health.check
+	assert_success
+	DAEMON_PID=$(echo "$output" | jq -r .pid)
+	run --separate-stderr cc-rpc "$(cc-tunnel a)" session.create path=/tmp
+	assert_success
+	echo "$output" | jq -e '.sessionId | length == 36'
+	# the token cached 0600 on the head, the peer's own
+	[ "$(stat -c %a "$HOME/.codecast/tunnels/a.token")" = 600 ]
+	assert_equal "$(cat "$HOME/.codecast/tunnels/a.token")" "$(cat "$SSHD_REMOTE_HOME/.codecast/daemon.token")"
+	run --separate-stderr cc-rpc "$port" session.list
+	assert_success
+	echo "$output" | jq -e '.sessions | length == 1'
+	# --close removes the cache with the holder's state
+	cc-tunnel --close a
+	[ ! -e "$HOME/.codecast/tunnels/a.token" ]
 }

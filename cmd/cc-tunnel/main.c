@@ -299,6 +299,17 @@ cmd_ensure(const struct config *cfg, const char *id, int timeout_ms,
 		if (rc)
 			return rc;
 	}
+	/* The daemon's owner token, for cc-rpc: fetched when the holder is
+	 * new or nothing is cached yet. */
+	char *tp = tunnel_token_path(id);
+	if (tp && (started || access(tp, F_OK) == -1) &&
+	    tunnel_fetch_token(id, &e) == -1) {
+		warnx("%s: the daemon's token: %s", id, e);
+		free(e);
+		free(tp);
+		return EX_ERR;
+	}
+	free(tp);
 	printf("%d\n", port);
 	return EX_OK_;
 }
