@@ -630,3 +630,44 @@ EOF
 	cc-tunnel --close a
 	[ ! -e "$HOME/.codecast/tunnels/a.token" ]
 }
+
+@test "hardening #8: a loose ~/.codecast/tunnels or another user's socket is refused, with how to fix it" {
+	peer a 1 "ssh_user: root" "ssh_key: $SSHD_CLIENT_KEY" | write_config
+	mkdir -p "$HOME/.codecast/tunnels"
+	chmod 777 "$HOME/.codecast/tunnels"
+	run cc-tunnel exec a -- true
+	assert_failure
+	assert_output --partial "$HOME/.codecast/tunnels: mode 0777 lets other users in; refusing to use it (chmod 700 $HOME/.codecast/tunnels)"
+	run cc-tunnel a
+	assert_failure
+	assert_output --partial "(chmod 700 $HOME/.codecast/tunnels)"
+	chmod 700 "$HOME/.codecast/tunnels"
+	chmod 777 "$HOME/.codecast"
+	run cc-tunnel --list
+	assert_failure
+	assert_output --partial "$HOME/.codecast: mode 0777 lets other users in; refusing to use it (chmod go-w $HOME/.codecast)"
+	chmod 700 "$HOME/.codecast"
+	# a control socket that is not this user's: nothing is sent to it
+	command -v runuser >/dev/null || skip "no runuser"
+	[ "$(id -u)" = 0 ] || skip "needs root to make another user's socket"
+	python3 - "$HOME/.codecast/tunnels/a.sock" "$BATS_TEST_TMPDIR/got" <<'PY' &
+import os, socket, sys, pwd
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+os.chown(sys.argv[1], pwd.getpwnam("nobody").pw_uid, -1)
+s.listen(8)
+s.settimeout(8)
+try:
+    c, _ = s.accept()
+    open(sys.argv[2], "wb").write(c.recv(100))
+except socket.timeout:
+    pass
+PY
+	STUB_PID=$!
+	for _ in $(seq 50); do [ -S "$HOME/.codecast/tunnels/a.sock" ] && break; sleep 0.05; done
+	sleep 0.2
+	run cc-tunnel exec a -- true
+	assert_failure
+	assert_output --partial "$HOME/.codecast/tunnels/a.sock: not a socket of yours"
+	[ ! -e "$BATS_TEST_TMPDIR/got" ]
+}
