@@ -362,6 +362,7 @@ parse_peer(struct ld *l, yaml_node_t *key, yaml_node_t *val, bool v1, struct pee
 	    get_str(l, val, "address", path, &p->address) ||
 	    get_str(l, val, "token", path, &p->token) ||
 	    get_str(l, val, "tls_fingerprint", path, &p->tls_fingerprint) ||
+	    get_bool(l, val, "insecure", path, &p->insecure) ||
 	    get_str(l, val, "type", path, &transport) ||
 	    get_str(l, val, "transport", path, &transport) ||
 	    get_str(l, val, "host_key_check", path, &hkc))

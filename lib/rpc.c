@@ -3,6 +3,7 @@
  * plain results, streams as NDJSON, completion of broken streams and of
  * queued messages with session.reconnect. */
 #include "rpc.h"
+#include "urlhost.h"
 
 #include <ctype.h>
 #include <err.h>
@@ -160,49 +161,6 @@ rpc_target_parse(struct rpc_target *t, const char *spec, const char *token,
 	return 0;
 }
 
-/* The host of an http(s) URL (malloc'd, brackets kept) and its port (0
- * when none), or NULL. */
-static char *
-url_host(const char *url, int *port)
-{
-	const char *h, *e, *p;
-	long long v;
-	char *ps;
-
-	*port = 0;
-	if (strncasecmp(url, "http://", 7) == 0)
-		h = url + 7;
-	else if (strncasecmp(url, "https://", 8) == 0)
-		h = url + 8;
-	else
-		return NULL;
-	e = h + strcspn(h, "/?#");
-	if (*h == '[') {
-		p = memchr(h, ']', (size_t)(e - h));
-		if (p == NULL)
-			return NULL;
-		p++;
-	} else {
-		p = memchr(h, ':', (size_t)(e - h));
-		if (p == NULL)
-			p = e;
-	}
-	if (p < e && *p == ':') {
-		ps = xstrndup(p + 1, (size_t)(e - p - 1));
-		if (str_to_ll(ps, 1, 65535, &v))
-			*port = (int)v;
-		free(ps);
-	}
-	return xstrndup(h, (size_t)(p - h));
-}
-
-static bool
-host_is_loopback(const char *h)
-{
-	return strcasecmp(h, "localhost") == 0 || strcmp(h, "[::1]") == 0 ||
-	    (strncmp(h, "127.", 4) == 0 && strspn(h, "0123456789.") == strlen(h));
-}
-
 int
 rpc_target_local_port(const struct rpc_target *t)
 {
@@ -217,17 +175,7 @@ rpc_target_local_port(const struct rpc_target *t)
 bool
 rpc_target_cleartext(const struct rpc_target *t)
 {
-	int port;
-	char *h;
-	bool clear;
-
-	if (t->token == NULL || t->insecure ||
-	    strncasecmp(t->url, "http://", 7) != 0)
-		return false;
-	h = url_host(t->url, &port);
-	clear = h == NULL || !host_is_loopback(h);
-	free(h);
-	return clear;
+	return t->token != NULL && !t->insecure && url_cleartext(t->url);
 }
 
 void

@@ -599,3 +599,37 @@ teardown() {
 	assert_equal "$(sort <<<"$output" | uniq -d)" ""
 	[ "${#lines[@]}" -ge 8 ]
 }
+
+@test "hardening #9: a token is not sent over http:// to a host that is not loopback, unless --insecure" {
+	# 0.0.0.0 reaches this machine but is not a loopback name
+	run --separate-stderr cc-rpc --token s3cret-tok "http://0.0.0.0:$APORT" echo
+	assert_equal "$status" 3
+	assert_equal "$stderr" "cc-rpc: echo: http://0.0.0.0:$APORT/rpc: refusing to send the token in clear text over http:// to a host that is not loopback (use https://, or --insecure)"
+	assert_output ''
+	run --separate-stderr cc-rpc --insecure --token s3cret-tok "http://0.0.0.0:$APORT" echo
+	assert_success
+	# loopback names are fine, and no token is no secret
+	run --separate-stderr cc-rpc --token s3cret-tok "http://localhost:$APORT" echo
+	assert_success
+	run --separate-stderr cc-rpc "http://0.0.0.0:$PORT" echo
+	assert_success
+	# the head's http transport: cc-tunnel refuses the URL, cc-rpc --peer too
+	cat >"$HOME/config.yaml" <<-YAML
+	peers:
+	  lab:
+	    transport: http
+	    address: http://0.0.0.0:$APORT
+	    token: s3cret-tok
+	YAML
+	run cc-tunnel -c "$HOME/config.yaml" lab
+	assert_failure 1
+	assert_output "cc-tunnel: lab: http://0.0.0.0:$APORT: refusing an http:// address for a peer with a token (it would travel in clear text); use https://, or set insecure: true"
+	run --separate-stderr cc-rpc -c "$HOME/config.yaml" --peer lab "http://0.0.0.0:$APORT" echo
+	assert_equal "$status" 3
+	printf '    insecure: true\n' >>"$HOME/config.yaml"
+	run cc-tunnel -c "$HOME/config.yaml" lab
+	assert_success
+	assert_output "http://0.0.0.0:$APORT"
+	run --separate-stderr cc-rpc -c "$HOME/config.yaml" --peer lab "http://0.0.0.0:$APORT" echo
+	assert_success
+}

@@ -277,6 +277,8 @@ main(int argc, char **argv)
 			token = xstrdup(p->token);
 		if (fp == NULL && p->tls_fingerprint && *p->tls_fingerprint)
 			fp = xstrdup(p->tls_fingerprint);
+		if (p->insecure)
+			insecure = true;
 		config_free(cf);
 		free(path);
 	}

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "paths.h"
+#include "urlhost.h"
 #include "table.h"
 #include "tunnel.h"
 #include "util.h"
@@ -108,6 +109,11 @@ print_http(const struct peer *p)
 
 	if (url == NULL)
 		errx(EX_ERR, "%s: transport http needs an address", p->id);
+	/* The token would travel in clear text to whoever asks this URL. */
+	if (p->token && *p->token && !p->insecure && url_cleartext(url))
+		errx(EX_ERR, "%s: %s: refusing an http:// address for a peer "
+		    "with a token (it would travel in clear text); use "
+		    "https://, or set insecure: true", p->id, url);
 	printf("%s\n", url);
 	free(url);
 }
