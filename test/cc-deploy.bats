@@ -629,3 +629,17 @@ EOF2
 	assert_output --partial '100%'
 	assert_output --partial 'cc-deploy: local: big'
 }
+
+@test "hardening #6: pull refuses a device or a FIFO before reading it (ssh and local)" {
+	ssh_setup
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	for f in /dev/zero "$BATS_TEST_TMPDIR/fifo"; do
+		run timeout 20 cc-deploy pull --max-size 1000000 gpu "$f"
+		assert_one_line_error
+		assert_output --partial "not a regular file"
+		run timeout 20 cc-deploy pull --max-size 1000000 local "$f"
+		assert_one_line_error
+		assert_output --partial "not a regular file"
+	done
+	ssh_teardown
+}
