@@ -69,7 +69,7 @@ struct config {
 	struct {
 		long long max_size;	/* 1073741824 */
 		char *pool_dir;		/* ~/.codecast/file-pool, expanded */
-		char *remote_dir;	/* /tmp/codecast/files */
+		char *remote_dir;	/* ~/.codecast/files */
 		struct strlist allowed_types;
 	} file_pool;
 	struct {
