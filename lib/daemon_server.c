@@ -845,6 +845,22 @@ run_stdout_cb(evutil_socket_t fd, short what, void *arg)
 	run_maybe_finish(r);
 }
 
+/* One line of a CLI's standard error (s NUL-terminated at len), escaped
+ * and cut at 2000 bytes. */
+static void
+log_stderr(struct run *r, const char *s, size_t len)
+{
+	char *e;
+
+	(void)len;
+	if (!r->srv->o->verbose)
+		return;
+	e = str_escape(s, 2000);
+	vlog(r->srv, "%s: %s stderr: %s", r->sess ? r->sess->id : "-",
+	    r->prog, e);
+	free(e);
+}
+
 static void
 run_stderr_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -863,8 +879,7 @@ run_stderr_cb(evutil_socket_t fd, short what, void *arg)
 		r->err_eof = true;
 		event_del(r->err_ev);
 		if (r->errline.len)
-			vlog(r->srv, "%s: %s stderr: %s", r->sess ? r->sess->id :
-			    "-", r->prog, r->errline.s);
+			log_stderr(r, r->errline.s, r->errline.len);
 		buf_clear(&r->errline);
 		return;
 	}
@@ -879,16 +894,12 @@ run_stderr_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		len = (size_t)(nl - r->errline.s);
 		*nl = '\0';
-		vlog(r->srv, "%s: %s stderr: %.*s", r->sess ? r->sess->id : "-",
-		    r->prog, (int)utf8_cut(r->errline.s, len < 2000 ? len : 2000),
-		    r->errline.s);
+		log_stderr(r, r->errline.s, len);
 		buf_consume(&r->errline, len + 1);
 	}
 	/* Bound an endless line: log what we have. */
 	if (r->errline.len > 65536) {
-		vlog(r->srv, "%s: %s stderr: %.*s...", r->sess ? r->sess->id :
-		    "-", r->prog, (int)utf8_cut(r->errline.s, 2000),
-		    r->errline.s);
+		log_stderr(r, r->errline.s, r->errline.len);
 		buf_clear(&r->errline);
 	}
 }
@@ -1572,8 +1583,12 @@ m_create(struct call *c)
 	s->next = c->srv->sessions;
 	c->srv->sessions = s;
 	c->srv->nsessions++;
-	vlog(c->srv, "%s: created (%s)", s->id, s->cli_type ? s->cli_type :
-	    "claude");
+	if (c->srv->o->verbose) {
+		char *e = str_escape(s->cli_type ? s->cli_type : "claude", 100);
+
+		vlog(c->srv, "%s: created (%s)", s->id, e);
+		free(e);
+	}
 	r = json_object();
 	json_object_set_new(r, "sessionId", json_string(s->id));
 	reply_rpc(c->req, c->id, r, 0, NULL);
@@ -2028,7 +2043,12 @@ on_request(struct evhttp_request *req, void *arg)
 		json_decref(body);
 		return;
 	}
-	vlog(srv, "rpc %s", mname);
+	if (srv->o->verbose) {
+		char *e = str_escape(mname, 200);
+
+		vlog(srv, "rpc %s", e);
+		free(e);
+	}
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (strcmp(methods[i].name, mname) == 0) {
 			methods[i].fn(&c);
@@ -2208,6 +2228,14 @@ daemon_serve(const struct daemon_opts *o)
 		for (size_t i = 0; i < yt.n; i++)
 			tokens_add(&srv.tokens, yt.v[i]);
 		tokens_free(&yt);
+		{
+			struct stat tst;
+
+			if (stat(o->tokens_file, &tst) == 0 && (tst.st_mode & 077))
+				warnx("%s: mode %04o lets other users read the "
+				    "tokens (chmod 600 %s)", o->tokens_file,
+				    (unsigned)(tst.st_mode & 07777), o->tokens_file);
+		}
 		warnx("bound to %s: HTTPS, Bearer tokens required from "
 		    "non-loopback clients", o->bind);
 	}

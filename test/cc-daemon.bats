@@ -1164,3 +1164,42 @@ PY
 	assert_failure 1
 	assert_output "cc-daemon: $HOME/.codecast/daemon.token: mode 0644 lets others read the token (chmod 600 $HOME/.codecast/daemon.token)"
 }
+
+@test "hardening #10: client strings are escaped in the log; a world-readable tokens.yaml is warned about" {
+	start_daemon -v
+	local m=$'x\ncc-daemon: forged line\e[31m\\'
+	rpc "$m" >/dev/null
+	rpc session.create "$(jq -cn '{path:"app",cli_type:"a\nb"}')" >/dev/null
+	kill -TERM "$DPID"
+	wait "$DPID" || true
+	cat "$BATS_TEST_TMPDIR/daemon.err"
+	! grep -q '^cc-daemon: forged line' "$BATS_TEST_TMPDIR/daemon.err" || false
+	grep -qF 'cc-daemon: rpc x\x0acc-daemon: forged line\x1b[31m\\' "$BATS_TEST_TMPDIR/daemon.err"
+	grep -qF ': created (a\x0ab)' "$BATS_TEST_TMPDIR/daemon.err"
+	! grep -q $'\e' "$BATS_TEST_TMPDIR/daemon.err" || false
+	# tokens.yaml readable by others: the daemon says so at start
+	printf 'tokens:\n  - token: ccast_%064d\n' 7 >"$HOME/.codecast/tokens.yaml"
+	chmod 644 "$HOME/.codecast/tokens.yaml"
+	start_daemon -b 127.0.0.2
+	grep -qF "cc-daemon: $HOME/.codecast/tokens.yaml: mode 0644 lets other users read the tokens (chmod 600 $HOME/.codecast/tokens.yaml)" "$BATS_TEST_TMPDIR/daemon.err"
+}
+
+@test "hardening #10: HTTPS keep-alive requests do not wait for delayed ACKs (TCP_NODELAY)" {
+	start_daemon --tls
+	python3 - "$PORT" "$HOME/.codecast/tls-cert.pem" <<'PY'
+import http.client, ssl, statistics, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+ctx.check_hostname = False
+c = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[1]), context=ctx)
+body = b'{"method":"health.check"}'
+t = []
+for i in range(30):
+    t0 = time.monotonic()
+    c.request("POST", "/rpc", body, {"Content-Type": "application/json"})
+    r = c.getresponse(); r.read()
+    t.append((time.monotonic() - t0) * 1000)
+med = statistics.median(t[5:])
+print("median %.2f ms" % med)
+sys.exit(0 if med < 15 else 1)
+PY
+}

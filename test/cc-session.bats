@@ -347,3 +347,12 @@ columns() {
 	run cc-session list
 	assert_output ''
 }
+
+@test "hardening #10: list -t escapes control characters and line breaks from the data" {
+	cc-session register telegram:1 gpu-1 $'/a\e[31m\nFAKE ROW' d-1 >/dev/null
+	run cc-session list -t
+	assert_success
+	[ "${#lines[@]}" -eq 2 ]
+	assert_output --partial '/a\x1b[31m\x0aFAKE ROW'
+	! grep -q $'\e' <<<"$output" || false
+}
