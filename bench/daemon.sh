@@ -33,12 +33,14 @@ dpid=$!
 for _ in $(seq 100); do grep -q DAEMON_PORT "$tmp/out" && break; sleep 0.05; done
 port=$(sed -n 's/^DAEMON_PORT=//p' "$tmp/out")
 url="http://127.0.0.1:$port/rpc"
-rpc() { curl -sS -H 'Content-Type: application/json' -d "$1" "$url"; }
+# the daemon's owner token (cc-daemon(1), AUTHENTICATION), kept out of argv
+printf 'header = "Authorization: Bearer %s"\n' "$(cat "$HOME/.codecast/daemon.token")" >"$tmp/auth"
+rpc() { curl -K "$tmp/auth" -sS -H 'Content-Type: application/json' -d "$1" "$url"; }
 sid=$(rpc '{"method":"session.create","params":{"path":"bench"}}' | jq -r .result.sessionId)
 body="{\"method\":\"session.send\",\"params\":{\"sessionId\":\"$sid\",\"message\":\"go\"}}"
 
 # Untimed: the stream is complete and in order.
-curl -sS -N -H 'Content-Type: application/json' -d "$body" "$url" >"$tmp/sse"
+curl -K "$tmp/auth" -sS -N -H 'Content-Type: application/json' -d "$body" "$url" >"$tmp/sse"
 got=$(grep -c '"type":"partial"' "$tmp/sse" || true)
 [ "$got" -eq "$N" ] || { echo "got $got partial events, want $N" >&2; exit 1; }
 [ "$(sed -n 's/^data: {"type":"partial","content":"tok\([0-9]*\) "}$/\1/p' "$tmp/sse" | awk '$1 != NR - 1 {bad++} END {print bad + 0}')" = 0 ] ||
@@ -50,7 +52,7 @@ best_cat=999 best_d=999
 for r in $(seq "$RUNS"); do
 	t0=$(now); "$tmp/claude" | cat >/dev/null; t1=$(now)
 	c=$(echo "$t1 - $t0" | bc -l)
-	t0=$(now); curl -sS -N -H 'Content-Type: application/json' -d "$body" "$url" >/dev/null; t1=$(now)
+	t0=$(now); curl -K "$tmp/auth" -sS -N -H 'Content-Type: application/json' -d "$body" "$url" >/dev/null; t1=$(now)
 	d=$(echo "$t1 - $t0" | bc -l)
 	best_cat=$(echo "if ($c < $best_cat) $c else $best_cat" | bc -l)
 	best_d=$(echo "if ($d < $best_d) $d else $best_d" | bc -l)
@@ -72,7 +74,7 @@ url="http://127.0.0.1:$(sed -n 's/^DAEMON_PORT=//p' "$tmp/out2")/rpc"
 export GEN_LINES=10
 for i in $(seq 50); do
 	s=$(rpc '{"method":"session.create","params":{"path":"bench"}}' | jq -r .result.sessionId)
-	curl -sS -N -H 'Content-Type: application/json' \
+	curl -K "$tmp/auth" -sS -N -H 'Content-Type: application/json' \
 	    -d "{\"method\":\"session.send\",\"params\":{\"sessionId\":\"$s\",\"message\":\"hi\"}}" "$url" >/dev/null
 done
 echo "idle sessions: $(rpc '{"method":"health.check"}' | jq -c .result.sessionsByStatus)"

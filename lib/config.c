@@ -4,6 +4,7 @@
 #include "config.h"
 #include "paths.h"
 #include "proxycmd.h"
+#include "transfer.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -362,6 +363,7 @@ parse_peer(struct ld *l, yaml_node_t *key, yaml_node_t *val, bool v1, struct pee
 	    get_str(l, val, "address", path, &p->address) ||
 	    get_str(l, val, "token", path, &p->token) ||
 	    get_str(l, val, "tls_fingerprint", path, &p->tls_fingerprint) ||
+	    get_bool(l, val, "insecure", path, &p->insecure) ||
 	    get_str(l, val, "type", path, &transport) ||
 	    get_str(l, val, "transport", path, &transport) ||
 	    get_str(l, val, "host_key_check", path, &hkc))
@@ -552,7 +554,7 @@ config_defaults(struct config *c)
 	c->daemon.log_file = xstrdup("~/.codecast/daemon.log");
 	c->file_pool.max_size = 1073741824LL;
 	c->file_pool.pool_dir = path_expand_tilde("~/.codecast/file-pool");
-	c->file_pool.remote_dir = xstrdup("/tmp/codecast/files");
+	c->file_pool.remote_dir = xstrdup(TRANSFER_POOL_DEFAULT);
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
 		strlist_add(&c->file_pool.allowed_types, xstrdup(types[i]));
 	c->file_forward.default_max_size = 5242880;

@@ -41,6 +41,8 @@ struct peer {
 	char *address;		/* http transport: host:port or URL */
 	char *token;		/* http transport bearer token */
 	char *tls_fingerprint;	/* "sha256:HEX" */
+	bool insecure;		/* the token may go over http:// to a host
+				 * that is not loopback (default false) */
 	enum host_key_check host_key_check;	/* accept-new */
 	int line, col;		/* where the peer is defined (1-based) */
 };
@@ -73,7 +75,7 @@ struct config {
 	struct {
 		long long max_size;	/* 1073741824 */
 		char *pool_dir;		/* ~/.codecast/file-pool, expanded */
-		char *remote_dir;	/* /tmp/codecast/files */
+		char *remote_dir;	/* ~/.codecast/files */
 		struct strlist allowed_types;
 	} file_pool;
 	struct {

@@ -72,6 +72,8 @@ config_peer_to_json(const struct config *c, const struct peer *p, bool secrets)
 	json_object_set_new(o, "address", jstr(p->address));
 	json_object_set_new(o, "token", jsecret(p->token, secrets));
 	json_object_set_new(o, "tls_fingerprint", jstr(p->tls_fingerprint));
+	if (p->insecure)
+		json_object_set_new(o, "insecure", json_true());
 	json_object_set_new(o, "host_key_check", json_string(host_key_check_name(p->host_key_check)));
 	json_object_set_new(o, "jump_only", json_boolean(config_peer_jump_only(c, p)));
 	return o;

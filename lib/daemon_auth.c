@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <yaml.h>
 
@@ -91,17 +92,34 @@ yaml_bool(const char *s)
 	return -1;
 }
 
+/* A number setting: unset when absent; out of range or not a number sets
+ * c->invalid (the first one found). */
+static void
+conf_number(yaml_document_t *doc, yaml_node_t *root, const char *path,
+    const char *key, long long min, long long max, long long *out,
+    struct daemon_conf *c)
+{
+	const char *s = scalar(map_get(doc, root, key));
+
+	if (s == NULL || *s == '\0')
+		return;
+	if (!str_to_ll(s, min, max, out) && c->invalid == NULL)
+		c->invalid = xasprintf("%s: %s: not a number from %lld to %lld: "
+		    "%s", path, key, min, max, s);
+}
+
 int
 daemon_conf_load(const char *path, struct daemon_conf *c, char **errmsg)
 {
 	yaml_document_t doc;
 	yaml_node_t *root;
 	const char *s;
-	long long port;
+	long long port, v;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
 	c->tls = -1;
+	c->replay_max = -1;
 	rc = load_doc(path, &doc, errmsg);
 	if (rc <= 0)
 		return rc;
@@ -123,6 +141,17 @@ daemon_conf_load(const char *path, struct daemon_conf *c, char **errmsg)
 	if (c->invalid == NULL && (c->tls_cert == NULL) != (c->tls_key == NULL))
 		c->invalid = xasprintf("%s: tls_cert and tls_key go together",
 		    path);
+	v = 0;
+	conf_number(&doc, root, path, "request_timeout", 1, 3600, &v, c);
+	c->request_timeout = (int)v;
+	v = 0;
+	conf_number(&doc, root, path, "idle_timeout", 1, 3600, &v, c);
+	c->idle_timeout = (int)v;
+	v = 0;
+	conf_number(&doc, root, path, "max_connections", 1, 65536, &v, c);
+	c->max_connections = (int)v;
+	conf_number(&doc, root, path, "replay_max", 0, 1LL << 40,
+	    &c->replay_max, c);
 	yaml_document_delete(&doc);
 	return 0;
 }
@@ -137,6 +166,7 @@ daemon_conf_free(struct daemon_conf *c)
 	free(c->invalid);
 	memset(c, 0, sizeof(*c));
 	c->tls = -1;
+	c->replay_max = -1;
 }
 
 int
@@ -177,6 +207,13 @@ tokens_free(struct tokens *t)
 	}
 	free(t->v);
 	memset(t, 0, sizeof(*t));
+}
+
+void
+tokens_add(struct tokens *t, const char *tok)
+{
+	t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
+	t->v[t->n++] = xstrdup(tok);
 }
 
 /* Constant time in the contents; the length of a candidate is not secret. */
@@ -228,4 +265,47 @@ sockaddr_is_loopback(const struct sockaddr *sa)
 		return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && a[12] == 127;
 	}
 	return false;
+}
+
+bool
+host_header_ok(const char *host, const char *bind)
+{
+	const char *end;
+	size_t n;
+	struct in_addr a4;
+	char tmp[64];
+
+	if (host == NULL)
+		return true;
+	/* the name without its :port */
+	if (*host == '[') {
+		if ((end = strchr(host, ']')) == NULL)
+			return false;
+		end++;
+	} else
+		end = host + strcspn(host, ":");
+	if (*end == ':') {
+		const char *p = end + 1;
+
+		if (*p == '\0' || strspn(p, "0123456789") != strlen(p) ||
+		    strlen(p) > 5)
+			return false;
+	} else if (*end != '\0')
+		return false;
+	n = (size_t)(end - host);
+	if (n == 0 || n >= sizeof(tmp))
+		return false;
+	memcpy(tmp, host, n);
+	tmp[n] = '\0';
+	if (strcasecmp(tmp, "localhost") == 0 || strcmp(tmp, "[::1]") == 0)
+		return true;
+	if (inet_pton(AF_INET, tmp, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127)
+		return true;
+	if (bind == NULL)
+		return false;
+	if (strcasecmp(tmp, bind) == 0)
+		return true;
+	/* an IPv6 bind address is written in brackets in Host */
+	return tmp[0] == '[' && n - 2 == strlen(bind) &&
+	    strncasecmp(tmp + 1, bind, n - 2) == 0;
 }

@@ -46,6 +46,73 @@ cli_mode_valid(const char *mode)
 	    strcmp(mode, "ask") == 0);
 }
 
+static bool
+is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+bool
+cli_model_valid(const char *model)
+{
+	size_t n;
+
+	if (model == NULL || !is_alnum(model[0]))
+		return false;
+	for (n = 0; model[n]; n++)
+		if (!is_alnum(model[n]) && strchr("._:/@[]+-", model[n]) == NULL)
+			return false;
+	return n <= CLI_MODEL_MAX;
+}
+
+/* 8-4-4-4-12 hex digits. */
+static bool
+is_uuid(const char *s)
+{
+	for (size_t i = 0; i < 36; i++) {
+		char c = s[i];
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (c != '-')
+				return false;
+		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		    (c >= 'A' && c <= 'F')))
+			return false;
+	}
+	return s[36] == '\0';
+}
+
+bool
+cli_session_id_valid(enum cli_kind k, const char *id)
+{
+	size_t n;
+
+	if (id == NULL || *id == '\0')
+		return false;
+	switch (k) {
+	case CLI_CLAUDE:
+	case CLI_CODEX:
+		return is_uuid(id);
+	case CLI_GEMINI:
+		if (is_uuid(id) || strcmp(id, "latest") == 0)
+			return true;
+		/* an index into gemini's session list */
+		for (n = 0; id[n]; n++)
+			if (id[n] < '0' || id[n] > '9')
+				return false;
+		return n <= 9 && id[0] != '0';
+	case CLI_OPENCODE:
+		if (strncmp(id, "ses_", 4) != 0)
+			return false;
+		for (n = 4; id[n]; n++)
+			if (!is_alnum(id[n]))
+				return false;
+		return n > 4 && n <= 4 + 64;
+	}
+	return false;
+}
+
 struct argv {
 	char **v;
 	size_t n, cap;
@@ -65,9 +132,10 @@ push(struct argv *a, const char *s)
 static bool
 mode_is(const char *mode, const char *m)
 {
-	/* An unknown or missing mode behaves as auto (upstream default). */
+	/* The daemon refuses an invalid mode; should one get here anyway,
+	 * it is the most restrictive one, never auto. */
 	if (!cli_mode_valid(mode))
-		mode = "auto";
+		mode = "ask";
 	return strcmp(mode, m) == 0;
 }
 
@@ -93,15 +161,18 @@ cli_argv(enum cli_kind k, const char *mode, const char *model,
 {
 	struct argv a = { NULL, 0, 0 };
 
-	if (resume_id != NULL && *resume_id == '\0')
+	/* Values that could be read as options never reach the CLI: a model
+	 * or an id of the wrong shape is left out (the daemon refuses them
+	 * before they get here), and the message always comes after "--"
+	 * (gemini: as --prompt=MESSAGE, one element). */
+	if (resume_id != NULL && !cli_session_id_valid(k, resume_id))
 		resume_id = NULL;
-	if (model != NULL && *model == '\0')
+	if (model != NULL && !cli_model_valid(model))
 		model = NULL;
 	push(&a, cli_program(k));
 	switch (k) {
 	case CLI_CLAUDE:
 		push(&a, "-p");
-		push(&a, message);
 		push(&a, "--output-format");
 		push(&a, "stream-json");
 		push(&a, "--include-partial-messages");
@@ -116,6 +187,8 @@ cli_argv(enum cli_kind k, const char *mode, const char *model,
 			push(&a, "--resume");
 			push(&a, resume_id);
 		}
+		push(&a, "--");
+		push(&a, message);
 		break;
 	case CLI_CODEX:
 		push(&a, "exec");
@@ -131,11 +204,14 @@ cli_argv(enum cli_kind k, const char *mode, const char *model,
 		}
 		push(&a, "--cd");
 		push(&a, cwd ? cwd : ".");
+		push(&a, "--");
 		push(&a, message);
 		break;
-	case CLI_GEMINI:
-		push(&a, "-p");
-		push(&a, message);
+	case CLI_GEMINI: {
+		char *p = xasprintf("--prompt=%s", message);
+
+		push(&a, p);
+		free(p);
 		push(&a, "--output-format");
 		push(&a, "stream-json");
 		if (mode_is(mode, "auto")) {
@@ -155,9 +231,9 @@ cli_argv(enum cli_kind k, const char *mode, const char *model,
 			push(&a, resume_id);
 		}
 		break;
+	}
 	case CLI_OPENCODE:
 		push(&a, "run");
-		push(&a, message);
 		push(&a, "--format");
 		push(&a, "json");
 		push(&a, "--quiet");
@@ -175,6 +251,8 @@ cli_argv(enum cli_kind k, const char *mode, const char *model,
 			push(&a, "--session");
 			push(&a, resume_id);
 		}
+		push(&a, "--");
+		push(&a, message);
 		break;
 	}
 	return a.v;

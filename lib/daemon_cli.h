@@ -20,8 +20,22 @@ const char *cli_program(enum cli_kind k);
 /* True for auto, code, plan, ask. */
 bool cli_mode_valid(const char *mode);
 
+/* A model name: a letter or digit, then letters, digits and . _ : / @ [ ]
+ * + -, at most CLI_MODEL_MAX bytes ("claude-opus-4-1", "openai/gpt-4o",
+ * "sonnet[1m]").  Never starts with '-'. */
+#define CLI_MODEL_MAX	128
+bool cli_model_valid(const char *model);
+/* A session id of the CLI's own shape: claude and codex a UUID; gemini a
+ * UUID, "latest" or an index (1-999999999); opencode "ses_" and 1-64
+ * letters or digits. */
+bool cli_session_id_valid(enum cli_kind k, const char *id);
+
 /* The argv (NULL-terminated, malloc'd, free with cli_argv_free) to run one
- * message.  model and resume_id may be NULL; cwd is used by codex (--cd). */
+ * message.  model and resume_id may be NULL; cwd is used by codex (--cd).
+ * The message is never where an option could be: it follows "--" (claude,
+ * codex, opencode) or is glued to gemini's --prompt=.  A model or resume id
+ * that fails the checks above is left out; an invalid mode is taken as
+ * ask (the most restrictive). */
 char **cli_argv(enum cli_kind k, const char *mode, const char *model,
     const char *resume_id, const char *message, const char *cwd);
 void cli_argv_free(char **argv);

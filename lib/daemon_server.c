@@ -13,7 +13,10 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -25,12 +28,14 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <jansson.h>
 
 #include "daemon_auth.h"
 #include "daemon_cli.h"
 #include "daemon_server.h"
 #include "daemon_tls.h"
+#include "daemon_token.h"
 #include "paths.h"
 #include "spawnattr.h"
 #include "util.h"
@@ -44,6 +49,18 @@ extern char **environ;
 #define READS_PER_WAKE	4
 /* A request body larger than this is refused (413). */
 #define MAX_BODY	(64 * 1024 * 1024)
+/* Request headers larger than this end the connection. */
+#define MAX_HEADERS	(64 * 1024)
+/* File descriptors never given to connections: stdio, the event loop, the
+ * listener, files opened on the way; the rest is halved between connections
+ * and CLI runs (two pipes each). */
+#define FD_RESERVE	32
+/* When every connection is busy, a newcomer is closed and the listener
+ * rests this long. */
+#define ACCEPT_BACKOFF_MS	250
+/* After accept(2) failed (out of descriptors): the listener rests this
+ * long, and the failure is logged once per pause. */
+#define ACCEPT_ERROR_PAUSE_MS	1000
 
 /* A FIFO of malloc'd strings. */
 struct strq_node {
@@ -58,6 +75,20 @@ struct strq {
 struct server;
 struct session;
 struct run;
+struct stream;
+
+/* One accepted connection, from evhttp's bufferevent callback to its close
+ * callback: the timer that bounds how long a request may take to arrive,
+ * and the SSE stream on it, if any. */
+struct conn {
+	struct server *srv;
+	struct conn *prev, *next;	/* the server's list, oldest first */
+	struct bufferevent *bev;
+	struct evhttp_connection *evcon;	/* NULL until adopted */
+	struct event *deadline;
+	struct stream *stream;
+	bool busy;			/* a request is being answered */
+};
 
 /* One SSE reply in progress. */
 struct stream {
@@ -97,6 +128,9 @@ struct session {
 	struct run *run;		/* current run: busy while non-NULL */
 	struct strq pending;		/* messages waiting for the run */
 	struct strq responses;		/* events kept for session.reconnect */
+	size_t responses_bytes;		/* their size, as counted by keep() */
+	unsigned long long dropped;	/* events dropped since the last
+					 * session.reconnect (replay_max) */
 	bool client_connected;
 };
 
@@ -114,6 +148,14 @@ struct server {
 	struct event *ev_chld, *ev_term, *ev_int, *ev_stop_timer;
 	bool stopping;
 	char *port_file;
+	/* connections */
+	struct evconnlistener *listener;
+	struct conn *conns, *conns_tail;
+	size_t nconns;
+	size_t max_conns;		/* the effective cap */
+	struct event *ev_adopt;		/* adopts connections after accept */
+	struct event *ev_resume;	/* re-enables the listener */
+	bool listener_off;
 };
 
 /* ---------------------------------------------------------------- strq */
@@ -158,6 +200,9 @@ strq_clear(struct strq *q)
 	while ((s = strq_pop(q)) != NULL)
 		free(s);
 }
+
+/* Bytes an event costs in the disconnect buffer: its text and its node. */
+#define KEEP_COST(len)	((len) + sizeof(struct strq_node) + 16)
 
 /* ------------------------------------------------------------- helpers */
 
@@ -253,14 +298,46 @@ kill_run(struct run *r, int sig)
 		(void)kill(r->pid, sig);
 }
 
+/* Keep one event (malloc'd compact JSON, taken) for session.reconnect.
+ * Past replay_max bytes the oldest events are dropped and counted; the
+ * next session.reconnect starts with one `truncated` event. */
+static void
+session_keep(struct server *srv, struct session *s, char *ev)
+{
+	size_t max = srv->o->replay_max;
+
+	s->responses_bytes += KEEP_COST(strlen(ev));
+	strq_push(&s->responses, ev);
+	while (s->responses_bytes > max && s->responses.n > 0) {
+		char *old = strq_pop(&s->responses);
+
+		s->responses_bytes -= KEEP_COST(strlen(old));
+		if (s->dropped++ == 0)
+			vlog(srv, "%s: more than %zu bytes of events kept for "
+			    "session.reconnect; dropping the oldest", s->id, max);
+		free(old);
+	}
+}
+
+static void
+session_keep_clear(struct session *s)
+{
+	strq_clear(&s->responses);
+	s->responses_bytes = 0;
+	s->dropped = 0;
+}
+
 /* -------------------------------------------------------------- stream */
 
 static void stream_flush(struct stream *st);
+static struct conn *conn_find(struct server *srv,
+    struct evhttp_connection *evcon);
+static void stream_closed_cb(struct evhttp_connection *evcon, void *arg);
 
 /* Move the events of SSE text ("data: JSON" lines) to a queue, without
  * pings and [DONE]. */
 static void
-sse_to_queue(struct buf *b, struct strq *q)
+sse_to_queue(struct server *srv, struct buf *b, struct session *s)
 {
 	static const char ping[] = "{\"type\":\"ping\"}";
 	size_t i = 0;
@@ -274,7 +351,7 @@ sse_to_queue(struct buf *b, struct strq *q)
 		if (e - i > 6 && memcmp(b->s + i, "data: ", 6) == 0 &&
 		    !(n == sizeof(ping) - 1 && memcmp(d, ping, n) == 0) &&
 		    !(n == 6 && memcmp(d, "[DONE]", 6) == 0))
-			strq_push(q, xstrndup(d, n));
+			session_keep(srv, s, xstrndup(d, n));
 		i = e + 1;
 	}
 	buf_clear(b);
@@ -301,7 +378,7 @@ stream_closed_cb(struct evhttp_connection *evcon, void *arg)
 		    r->sess->id);
 		r->sess->client_connected = false;
 		/* What was not confirmed written is kept: at least once. */
-		sse_to_queue(&st->out, &r->sess->responses);
+		sse_to_queue(r->srv, &st->out, r->sess);
 	}
 	buf_free(&st->out);
 	st->handed = 0;
@@ -398,7 +475,13 @@ stream_open(struct server *srv, struct evhttp_request *req, bool ping)
 	evhttp_add_header(h, "X-Accel-Buffering", "no");
 	evhttp_send_reply_start(req, HTTP_OK, "OK");
 	if (st->evcon) {
-		evhttp_connection_set_closecb(st->evcon, stream_closed_cb, st);
+		struct conn *cn = conn_find(srv, st->evcon);
+
+		if (cn)
+			cn->stream = st;
+		else
+			evhttp_connection_set_closecb(st->evcon,
+			    stream_closed_cb, st);
 		/* A stream may be quiet for long: no read/write timeouts. */
 		bev = evhttp_connection_get_bufferevent(st->evcon);
 		if (bev) {
@@ -428,8 +511,15 @@ stream_finish(struct stream *st)
 
 		stream_add(st, done, sizeof(done) - 1);
 		stream_flush(st);
-		if (st->evcon)
-			evhttp_connection_set_closecb(st->evcon, NULL, NULL);
+		if (st->evcon) {
+			struct conn *cn = conn_find(st->srv, st->evcon);
+
+			if (cn)
+				cn->stream = NULL;
+			else
+				evhttp_connection_set_closecb(st->evcon, NULL,
+				    NULL);
+		}
 		evhttp_send_reply_end(st->req);
 	} else if (st->req) {
 		/* Detached by libevent: ending it frees it. */
@@ -485,13 +575,19 @@ run_emit(struct run *r, json_t *ev)
 		const char *sid = cli_event_session_id(ev);
 		bool is_system = strcmp(type, "system") == 0;
 
+		/* Only ids and models of their real shape are kept for the
+		 * next run's argv (daemon_cli.h). */
+		if (sid && !cli_session_id_valid(cli_kind_of(s->cli_type), sid))
+			sid = NULL;
+
 		if (sid && is_system && !r->sid_seen) {
 			set_str(&s->sdk_id, sid);
 			r->sid_seen = true;
 		} else if (sid && (is_system || strcmp(type, "result") == 0) &&
 		    (s->sdk_id == NULL || *s->sdk_id == '\0'))
 			set_str(&s->sdk_id, sid);
-		if (is_system && cli_event_model(ev))
+		if (is_system && cli_event_model(ev) &&
+		    cli_model_valid(cli_event_model(ev)))
 			set_str(&s->model, cli_event_model(ev));
 	}
 	text = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(15));
@@ -502,7 +598,7 @@ run_emit(struct run *r, json_t *ev)
 		stream_add(r->stream, text, len);
 		free(text);
 	} else if (s) {
-		strq_push(&s->responses, text);
+		session_keep(r->srv, s, text);
 	} else
 		free(text);
 }
@@ -525,7 +621,7 @@ run_emit_partial(struct run *r, const char *tok, size_t toklen)
 		memcpy(o + 6 + sizeof(pre) - 1 + toklen, "}\n\n", 4);
 		st->out.len += 6 + sizeof(pre) - 1 + toklen + 3;
 	} else if (r->sess)
-		strq_push(&r->sess->responses, xasprintf("%s%.*s}", pre,
+		session_keep(r->srv, r->sess, xasprintf("%s%.*s}", pre,
 		    (int)toklen, tok));
 }
 
@@ -749,6 +845,22 @@ run_stdout_cb(evutil_socket_t fd, short what, void *arg)
 	run_maybe_finish(r);
 }
 
+/* One line of a CLI's standard error (s NUL-terminated at len), escaped
+ * and cut at 2000 bytes. */
+static void
+log_stderr(struct run *r, const char *s, size_t len)
+{
+	char *e;
+
+	(void)len;
+	if (!r->srv->o->verbose)
+		return;
+	e = str_escape(s, 2000);
+	vlog(r->srv, "%s: %s stderr: %s", r->sess ? r->sess->id : "-",
+	    r->prog, e);
+	free(e);
+}
+
 static void
 run_stderr_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -767,8 +879,7 @@ run_stderr_cb(evutil_socket_t fd, short what, void *arg)
 		r->err_eof = true;
 		event_del(r->err_ev);
 		if (r->errline.len)
-			vlog(r->srv, "%s: %s stderr: %s", r->sess ? r->sess->id :
-			    "-", r->prog, r->errline.s);
+			log_stderr(r, r->errline.s, r->errline.len);
 		buf_clear(&r->errline);
 		return;
 	}
@@ -783,16 +894,12 @@ run_stderr_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		len = (size_t)(nl - r->errline.s);
 		*nl = '\0';
-		vlog(r->srv, "%s: %s stderr: %.*s", r->sess ? r->sess->id : "-",
-		    r->prog, (int)utf8_cut(r->errline.s, len < 2000 ? len : 2000),
-		    r->errline.s);
+		log_stderr(r, r->errline.s, len);
 		buf_consume(&r->errline, len + 1);
 	}
 	/* Bound an endless line: log what we have. */
 	if (r->errline.len > 65536) {
-		vlog(r->srv, "%s: %s stderr: %.*s...", r->sess ? r->sess->id :
-		    "-", r->prog, (int)utf8_cut(r->errline.s, 2000),
-		    r->errline.s);
+		log_stderr(r, r->errline.s, r->errline.len);
 		buf_clear(&r->errline);
 	}
 }
@@ -957,7 +1064,7 @@ session_free(struct session *s)
 	free(s->created_at);
 	free(s->last_activity);
 	strq_clear(&s->pending);
-	strq_clear(&s->responses);
+	session_keep_clear(s);
 	free(s);
 }
 
@@ -1016,6 +1123,292 @@ queue_stats(const struct session *s)
 	json_object_set_new(o, "clientConnected",
 	    json_boolean(s->client_connected));
 	return o;
+}
+
+
+/* --------------------------------------------------------- connections */
+
+/* Connections are seen through evhttp's bufferevent callback (called for
+ * every accepted socket, before evhttp has made its connection object) and
+ * adopted right after, in the same pass of the event loop: the connection
+ * object is the argument of the bufferevent's callbacks.  The close
+ * callback ends the tracking.  Each connection must deliver a whole
+ * request within request_timeout of its start, and its next one within
+ * idle_timeout of the previous reply's end; otherwise it is closed.  Past
+ * max_conns the oldest connection that is not being answered gives way;
+ * when every one is busy the newcomer is closed and the listener rests. */
+
+static struct conn *
+conn_find(struct server *srv, struct evhttp_connection *evcon)
+{
+	struct conn *c;
+
+	if (evcon == NULL)
+		return NULL;
+	for (c = srv->conns; c; c = c->next)
+		if (c->evcon == evcon)
+			return c;
+	return NULL;
+}
+
+static void
+conn_unlink(struct server *srv, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		srv->conns_tail = c->prev;
+	srv->nconns--;
+	if (c->deadline)
+		event_free(c->deadline);
+	free(c);
+}
+
+static void
+listener_pause(struct server *srv, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (srv->listener == NULL)
+		return;
+	if (!srv->listener_off) {
+		(void)evconnlistener_disable(srv->listener);
+		srv->listener_off = true;
+	}
+	event_add(srv->ev_resume, &tv);
+}
+
+static void
+listener_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (srv->listener_off && !srv->stopping) {
+		srv->listener_off = false;
+		(void)evconnlistener_enable(srv->listener);
+	}
+}
+
+static void
+conn_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct conn *c = arg;
+	struct server *srv = c->srv;
+
+	if (c->stream)
+		stream_closed_cb(evcon, c->stream);
+	conn_unlink(srv, c);
+}
+
+/* Close a connection (not from inside one of its own callbacks). */
+static void
+conn_close(struct conn *c)
+{
+	struct evhttp_connection *evcon = c->evcon;
+
+	/* evhttp calls conn_closed_cb, which frees c. */
+	evhttp_connection_free(evcon);
+}
+
+static void
+conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->busy)
+		return;
+	vlog(c->srv, "connection: no complete request in time; closed");
+	conn_close(c);
+}
+
+static void
+conn_arm(struct conn *c, int secs)
+{
+	struct timeval tv = { secs, 0 };
+
+	event_add(c->deadline, &tv);
+}
+
+/* The oldest connection not being answered, or NULL. */
+static struct conn *
+conn_idle_oldest(struct server *srv, struct conn *except)
+{
+	struct conn *c;
+
+	for (c = srv->conns; c; c = c->next)
+		if (c != except && c->evcon && !c->busy && c->stream == NULL)
+			return c;
+	return NULL;
+}
+
+static void
+conn_adopt_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct conn *c, *next;
+
+	(void)fd;
+	(void)what;
+	for (c = srv->conns; c; c = next) {
+		void *evcon = NULL;
+		evutil_socket_t sfd;
+		int one = 1;
+
+		next = c->next;
+		if (c->evcon)
+			continue;
+		bufferevent_getcb(c->bev, NULL, NULL, NULL, &evcon);
+		if (evcon == NULL) {	/* not taken by evhttp: cannot be */
+			conn_unlink(srv, c);
+			continue;
+		}
+		c->evcon = evcon;
+		evhttp_connection_set_closecb(c->evcon, conn_closed_cb, c);
+		/* Replies leave at once (TLS records and keep-alive requests
+		 * would otherwise wait for the peer's delayed ACK). */
+		if ((sfd = bufferevent_getfd(c->bev)) >= 0)
+			(void)setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
+		c->deadline = event_new(srv->base, -1, 0, conn_deadline_cb, c);
+		if (c->deadline == NULL)
+			errx(1, "event_new failed");
+		conn_arm(c, srv->o->request_timeout);
+		if (srv->nconns > srv->max_conns) {
+			struct conn *old = conn_idle_oldest(srv, c);
+
+			if (old) {
+				if (old == next)
+					next = old->next;
+				vlog(srv, "connection: %zu open; the oldest idle "
+				    "one is closed", srv->nconns);
+				conn_close(old);
+			} else {
+				vlog(srv, "connection: %zu open, all busy; "
+				    "refused", srv->nconns);
+				conn_close(c);
+				listener_pause(srv, ACCEPT_BACKOFF_MS);
+			}
+		}
+	}
+}
+
+/* evhttp's bufferevent callback: every accepted socket passes here. */
+static struct bufferevent *
+conn_bevcb(struct event_base *base, void *arg)
+{
+	struct server *srv = arg;
+	struct bufferevent *bev;
+	struct conn *c;
+
+	if (srv->tls) {
+		SSL *ssl;
+
+		if ((ssl = SSL_new(srv->tls)) == NULL)
+			errx(1, "tls: SSL_new failed");
+		bev = bufferevent_openssl_socket_new(base, -1, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		if (bev == NULL)
+			errx(1, "tls: bufferevent_openssl_socket_new failed");
+		/* A client that closes without close_notify ends its
+		 * connection like any other EOF. */
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	} else if ((bev = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		errx(1, "bufferevent_socket_new failed");
+	c = xcalloc(1, sizeof(*c));
+	c->srv = srv;
+	c->bev = bev;
+	c->prev = srv->conns_tail;
+	if (srv->conns_tail)
+		srv->conns_tail->next = c;
+	else
+		srv->conns = c;
+	srv->conns_tail = c;
+	srv->nconns++;
+	/* Adopted in this same pass of the loop, before any I/O on it. */
+	event_active(srv->ev_adopt, EV_TIMEOUT, 0);
+	return bev;
+}
+
+static void
+accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)evconnlistener_enable(arg);
+}
+
+/* accept(2) failed for a reason other than a retriable one (EMFILE,
+ * ENFILE, ENOBUFS): libevent would try again at once, forever, with a
+ * warning each time.  The listener rests ACCEPT_ERROR_PAUSE_MS instead, so
+ * the line below comes at most once a second.  (libevent passes evhttp as
+ * the argument: only the listener is at hand.) */
+static void
+accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct timeval tv = { ACCEPT_ERROR_PAUSE_MS / 1000,
+	    (ACCEPT_ERROR_PAUSE_MS % 1000) * 1000 };
+	int e = EVUTIL_SOCKET_ERROR();
+
+	(void)arg;
+	warnx("accept: %s; no new connections for %d ms", strerror(e),
+	    ACCEPT_ERROR_PAUSE_MS);
+	(void)evconnlistener_disable(lev);
+	if (event_base_once(evconnlistener_get_base(lev), -1, EV_TIMEOUT,
+	    accept_resume_cb, lev, &tv) == -1)
+		(void)evconnlistener_enable(lev);
+}
+
+/* A request has arrived whole: no deadline while it is answered; the next
+ * one has idle_timeout from the end of this reply. */
+static void
+req_done_cb(struct evhttp_request *req, void *arg)
+{
+	struct server *srv = arg;
+	struct conn *c = conn_find(srv, evhttp_request_get_connection(req));
+
+	if (c) {
+		c->busy = false;
+		conn_arm(c, srv->o->idle_timeout);
+	}
+}
+
+static void
+req_begin(struct server *srv, struct evhttp_request *req)
+{
+	struct conn *c = conn_find(srv, evhttp_request_get_connection(req));
+
+	if (c) {
+		c->busy = true;
+		event_del(c->deadline);
+	}
+	evhttp_request_set_on_complete_cb(req, req_done_cb, srv);
+}
+
+/* The connection cap: max_connections, and never more than half of what
+ * the descriptor limit leaves after FD_RESERVE (CLI runs need two each). */
+static size_t
+conn_cap(int max_connections)
+{
+	struct rlimit rl;
+	size_t cap = (size_t)max_connections;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		size_t fdcap = rl.rlim_cur > 2 * FD_RESERVE ?
+		    (size_t)(rl.rlim_cur - FD_RESERVE) / 2 : 8;
+
+		if (fdcap < cap)
+			cap = fdcap;
+	}
+	return cap;
 }
 
 /* ------------------------------------------------------------- replies */
@@ -1134,7 +1527,7 @@ m_create(struct call *c)
 	struct session *s;
 	struct stat st;
 	char *path, *m;
-	json_t *r;
+	json_t *r, *mv;
 
 	if (c->params == NULL) {
 		reply_err(c->req, c->id, -32000, "Missing params");
@@ -1161,13 +1554,27 @@ m_create(struct call *c)
 		free(path);
 		return;
 	}
-	mode = pstr(c, "mode");
-	model = pstr(c, "model");
+	/* An invalid mode or model is an error, never a fallback to auto. */
+	mv = json_object_get(c->params, "mode");
+	mode = json_string_value(mv);
+	if (mv && !json_is_null(mv) && !cli_mode_valid(mode)) {
+		reply_err(c->req, c->id, -32000, "Invalid mode");
+		free(path);
+		return;
+	}
+	mv = json_object_get(c->params, "model");
+	model = json_string_value(mv);
+	if (mv && !json_is_null(mv) && !(model && (*model == '\0' ||
+	    cli_model_valid(model)))) {
+		reply_err(c->req, c->id, -32000, "Invalid model");
+		free(path);
+		return;
+	}
 	cli = pstr(c, "cli_type");
 	s = xcalloc(1, sizeof(*s));
 	uuid4(s->id);
 	s->path = path;
-	s->mode = xstrdup(cli_mode_valid(mode) ? mode : "auto");
+	s->mode = xstrdup(mode ? mode : "auto");
 	s->model = model && *model ? xstrdup(model) : NULL;
 	s->cli_type = cli ? xstrdup(cli) : NULL;
 	s->created_at = iso8601_now();
@@ -1176,8 +1583,12 @@ m_create(struct call *c)
 	s->next = c->srv->sessions;
 	c->srv->sessions = s;
 	c->srv->nsessions++;
-	vlog(c->srv, "%s: created (%s)", s->id, s->cli_type ? s->cli_type :
-	    "claude");
+	if (c->srv->o->verbose) {
+		char *e = str_escape(s->cli_type ? s->cli_type : "claude", 100);
+
+		vlog(c->srv, "%s: created (%s)", s->id, e);
+		free(e);
+	}
 	r = json_object();
 	json_object_set_new(r, "sessionId", json_string(s->id));
 	reply_rpc(c->req, c->id, r, 0, NULL);
@@ -1240,8 +1651,14 @@ m_resume(struct call *c)
 		return;
 	}
 	s = session_find(c->srv, sid);
+	sdk = pstr(c, "sdkSessionId");
+	if (s && sdk && !cli_session_id_valid(cli_kind_of(s->cli_type), sdk)) {
+		json_decref(r);
+		reply_err(c->req, c->id, -32000, "Invalid sdkSessionId");
+		return;
+	}
 	if (s) {
-		if ((sdk = pstr(c, "sdkSessionId")) != NULL)
+		if (sdk != NULL)
 			set_str(&s->sdk_id, sdk);
 		/* Reconnected; unlike upstream the buffer is kept until a
 		 * session.reconnect fetches it (nothing is dropped). */
@@ -1313,19 +1730,27 @@ m_set_mode(struct call *c)
 static void
 m_set_model(struct call *c)
 {
-	const char *sid;
+	const char *sid, *model;
 	struct session *s;
+	json_t *mv;
 	char *m;
 
 	if (!need_sid(c, "Missing required params: sessionId", &sid))
 		return;
+	mv = json_object_get(c->params, "model");
+	model = json_string_value(mv);
+	if (mv && !json_is_null(mv) && !(model && (*model == '\0' ||
+	    cli_model_valid(model)))) {
+		reply_err(c->req, c->id, -32000, "Invalid model");
+		return;
+	}
 	if ((s = session_find(c->srv, sid)) == NULL) {
 		m = xasprintf("Session not found: %s", sid);
 		reply_err(c->req, c->id, -32000, m);
 		free(m);
 		return;
 	}
-	set_str(&s->model, pstr(c, "model"));
+	set_str(&s->model, model);
 	reply_ok(c->req, c->id, true);
 }
 
@@ -1349,7 +1774,7 @@ m_interrupt(struct call *c)
 	if (s->run) {
 		interrupted = true;
 		strq_clear(&s->pending);
-		strq_clear(&s->responses);
+		session_keep_clear(s);
 		run_terminate(s->run);
 		vlog(c->srv, "%s: interrupted", s->id);
 	}
@@ -1389,6 +1814,21 @@ m_reconnect(struct call *c)
 	}
 	if ((s = session_find(c->srv, sid)) != NULL) {
 		s->client_connected = true;
+		if (s->dropped) {
+			json_t *t = json_object();
+			char *m = xasprintf("%llu earlier events were dropped: "
+			    "more than %zu bytes were kept for this session",
+			    s->dropped, c->srv->o->replay_max);
+
+			json_object_set_new(t, "type", json_string("truncated"));
+			json_object_set_new(t, "dropped",
+			    json_integer((json_int_t)s->dropped));
+			json_object_set_new(t, "message", json_string(m));
+			json_array_append_new(a, t);
+			free(m);
+		}
+		s->dropped = 0;
+		s->responses_bytes = 0;
 		while ((e = strq_pop(&s->responses)) != NULL) {
 			json_t *ev = json_loads(e, JSON_DECODE_ANY, NULL);
 
@@ -1492,30 +1932,43 @@ static const struct {
 
 /* ---------------------------------------------------------------- http */
 
-static bool
-authorized(struct server *srv, struct evhttp_request *req)
+/* Who may call: every client needs a token (the owner's, or one of
+ * tokens.yaml), except that a loopback client may call health.check
+ * without one (liveness probes; it changes nothing).  A loopback client
+ * must name a loopback host or the bind address in Host (DNS rebinding).
+ * Returns 1 authorized, 0 only health.check allowed, -1 refused (the
+ * reply is sent). */
+static int
+authorize(struct server *srv, struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	const struct sockaddr *sa = evcon ? evhttp_connection_get_addr(evcon) :
 	    NULL;
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	bool loop = sockaddr_is_loopback(sa) && !srv->o->strict_auth;
 	const char *h;
 
-	if (!srv->auth || (sockaddr_is_loopback(sa) && !srv->o->strict_auth))
-		return true;
-	h = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "Authorization");
+	if (loop && !host_header_ok(evhttp_find_header(in, "Host"),
+	    srv->o->bind)) {
+		reply_text(req, 403, "Forbidden",
+		    "Forbidden: Host is not a loopback name or the bind address");
+		return -1;
+	}
+	h = evhttp_find_header(in, "Authorization");
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
+		if (loop)
+			return 0;
 		reply_text(req, 401, "Unauthorized",
 		    "Unauthorized: missing Bearer token");
-		return false;
+		return -1;
 	}
 	h += 7;
 	if (!tokens_check(&srv->tokens, h, strlen(h))) {
 		reply_text(req, 401, "Unauthorized",
 		    "Unauthorized: invalid token");
-		return false;
+		return -1;
 	}
-	return true;
+	return 1;
 }
 
 static void
@@ -1530,7 +1983,9 @@ on_request(struct evhttp_request *req, void *arg)
 	json_error_t jerr;
 	size_t len, i;
 	char *msg;
+	int auth;
 
+	req_begin(srv, req);
 	if (path == NULL || strcmp(path, "/rpc") != 0) {
 		reply_text(req, HTTP_NOTFOUND, "Not Found", "Not Found");
 		return;
@@ -1539,7 +1994,7 @@ on_request(struct evhttp_request *req, void *arg)
 		reply_text(req, 405, "Method Not Allowed", "Method Not Allowed");
 		return;
 	}
-	if (!authorized(srv, req))
+	if ((auth = authorize(srv, req)) == -1)
 		return;
 	ct = evhttp_find_header(evhttp_request_get_input_headers(req),
 	    "Content-Type");
@@ -1582,7 +2037,18 @@ on_request(struct evhttp_request *req, void *arg)
 		json_decref(body);
 		return;
 	}
-	vlog(srv, "rpc %s", mname);
+	if (auth == 0 && strcmp(mname, "health.check") != 0) {
+		reply_text(req, 401, "Unauthorized",
+		    "Unauthorized: missing Bearer token");
+		json_decref(body);
+		return;
+	}
+	if (srv->o->verbose) {
+		char *e = str_escape(mname, 200);
+
+		vlog(srv, "rpc %s", e);
+		free(e);
+	}
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (strcmp(methods[i].name, mname) == 0) {
 			methods[i].fn(&c);
@@ -1596,28 +2062,6 @@ on_request(struct evhttp_request *req, void *arg)
 }
 
 /* ----------------------------------------------------------------- tls */
-
-/* Every accepted connection gets a TLS server bufferevent; evhttp sets its
- * socket.  A NULL here would make evhttp fall back to plain text, so a
- * failure (out of memory) is fatal. */
-static struct bufferevent *
-tls_bevcb(struct event_base *base, void *arg)
-{
-	struct server *srv = arg;
-	struct bufferevent *bev;
-	SSL *ssl;
-
-	if ((ssl = SSL_new(srv->tls)) == NULL)
-		errx(1, "tls: SSL_new failed");
-	bev = bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL)
-		errx(1, "tls: bufferevent_openssl_socket_new failed");
-	/* A client that closes without close_notify ends its connection
-	 * like any other EOF. */
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
-}
 
 /* Load or generate the pair, build the context, announce the fingerprint.
  * 0 or -1 (diagnostic printed). */
@@ -1751,16 +2195,46 @@ daemon_serve(const struct daemon_opts *o)
 	srv.o = o;
 	clock_gettime(CLOCK_MONOTONIC, &srv.started);
 	srv.auth = !bind_is_loopback(o->bind);
-	if (srv.auth) {
-		if (tokens_load(o->tokens_file, &srv.tokens, &errmsg) == -1) {
+	{
+		char *tf = o->token_file ? xstrdup(o->token_file) :
+		    path_state("daemon.token"), *tok = NULL;
+
+		if (daemon_token_ensure(tf, &tok, &errmsg) == -1) {
 			warnx("%s", errmsg);
 			free(errmsg);
+			free(tf);
 			return 1;
 		}
-		if (srv.tokens.n == 0) {
+		free(tf);
+		tokens_add(&srv.tokens, tok);
+		explicit_bzero(tok, strlen(tok));
+		free(tok);
+	}
+	if (srv.auth) {
+		struct tokens yt;
+		if (tokens_load(o->tokens_file, &yt, &errmsg) == -1) {
+			warnx("%s", errmsg);
+			free(errmsg);
+			tokens_free(&srv.tokens);
+			return 1;
+		}
+		if (yt.n == 0) {
 			warnx("%s: no tokens; a daemon bound to %s needs at least "
 			    "one (refusing to start)", o->tokens_file, o->bind);
+			tokens_free(&yt);
+			tokens_free(&srv.tokens);
 			return 1;
+		}
+		for (size_t i = 0; i < yt.n; i++)
+			tokens_add(&srv.tokens, yt.v[i]);
+		tokens_free(&yt);
+		{
+			struct stat tst;
+
+			if (stat(o->tokens_file, &tst) == 0 && (tst.st_mode & 077))
+				warnx("%s: mode %04o lets other users read the "
+				    "tokens (chmod 600 %s)", o->tokens_file,
+				    (unsigned)(tst.st_mode & 07777), o->tokens_file);
 		}
 		warnx("bound to %s: HTTPS, Bearer tokens required from "
 		    "non-loopback clients", o->bind);
@@ -1784,9 +2258,17 @@ daemon_serve(const struct daemon_opts *o)
 	evhttp_set_allowed_methods(srv.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS);
+	evhttp_set_max_headers_size(srv.http, MAX_HEADERS);
+	/* No progress reading or writing for this long ends a connection
+	 * (streams lift it); conn_deadline_cb bounds the whole request. */
+	evhttp_set_timeout(srv.http, o->idle_timeout);
 	evhttp_set_gencb(srv.http, on_request, &srv);
-	if (srv.tls)
-		evhttp_set_bevcb(srv.http, tls_bevcb, &srv);
+	evhttp_set_bevcb(srv.http, conn_bevcb, &srv);
+	srv.max_conns = conn_cap(o->max_connections);
+	srv.ev_adopt = event_new(srv.base, -1, 0, conn_adopt_cb, &srv);
+	srv.ev_resume = event_new(srv.base, -1, 0, listener_resume_cb, &srv);
+	if (srv.ev_adopt == NULL || srv.ev_resume == NULL)
+		errx(1, "event_new failed");
 
 	last = o->port == 0 ? 0 : o->port + o->port_tries;
 	if (last > 65535)
@@ -1807,6 +2289,9 @@ daemon_serve(const struct daemon_opts *o)
 	}
 	if (o->port != 0 && port != o->port)
 		warnx("port %d is taken; listening on %d", o->port, port);
+	srv.listener = evhttp_bound_socket_get_listener(h);
+	evconnlistener_set_error_cb(srv.listener, accept_error_cb);
+	vlog(&srv, "at most %zu connections", srv.max_conns);
 	srv.port_file = o->port_file ? xstrdup(o->port_file) :
 	    path_state("daemon.port");
 	if (o->port_file == NULL) {
@@ -1866,6 +2351,12 @@ out:
 		run_free(r);
 	}
 	evhttp_free(srv.http);
+	while (srv.conns)	/* evhttp_free closed them without callbacks */
+		conn_unlink(&srv, srv.conns);
+	if (srv.ev_adopt)
+		event_free(srv.ev_adopt);
+	if (srv.ev_resume)
+		event_free(srv.ev_resume);
 	event_base_free(srv.base);
 	SSL_CTX_free(srv.tls);
 	tokens_free(&srv.tokens);

@@ -12,10 +12,19 @@ struct daemon_opts {
 	int port;		/* first port to try; 0: any free port */
 	int port_tries;		/* ports tried after `port` when taken (100) */
 	const char *tokens_file;	/* used when bind is not loopback */
+	const char *token_file;	/* the owner's token; NULL:
+				 * ~/.codecast/daemon.token (daemon_token.h) */
 	const char *port_file;	/* NULL: ~/.codecast/daemon.port */
 	int verbose;		/* 1: requests and CLI stderr to stderr */
 	int ping_secs;		/* SSE keepalive period (30) */
 	int kill_secs;		/* SIGTERM → SIGKILL grace (5) */
+	int request_timeout;	/* seconds for a whole request to arrive (10) */
+	int idle_timeout;	/* seconds a keep-alive connection may wait for
+				 * its next request (30) */
+	int max_connections;	/* connection cap (512; lower when the
+				 * descriptor limit needs it) */
+	size_t replay_max;	/* bytes of events kept per session for
+				 * session.reconnect (32 MiB) */
 	bool strict_auth;	/* tokens from loopback clients too (tests) */
 	bool tls;		/* HTTPS even on loopback (always when not) */
 	const char *tls_cert;	/* NULL: ~/.codecast/tls-cert.pem */

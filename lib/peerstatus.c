@@ -67,6 +67,7 @@ check_http(const struct peer *p, int timeout_ms)
 	char *url = config_peer_url(p);
 
 	if (url && rpc_target_parse(&t, url, p->token, p->tls_fingerprint, &e) == 0) {
+		t.insecure = p->insecure;
 		if (rpc_call(&t, "health.check", NULL, ms, &res, &re) == RPC_OK) {
 			json_t *wrap = json_pack("{s:O}", "result", res);
 			char *body = json_dumps(wrap, JSON_COMPACT);

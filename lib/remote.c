@@ -205,7 +205,8 @@ local_copy(const char *src, const char *dst, mode_t mode, bool keep_src_mode,
 	size_t bufsz = 1 << 20;
 	char *chunk = NULL;
 
-	if ((in = open(sx, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	if ((in = open(sx, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		*errmsg = xasprintf("%s: %s", src, strerror(errno));
 		goto out;
 	}
@@ -215,6 +216,15 @@ local_copy(const char *src, const char *dst, mode_t mode, bool keep_src_mode,
 	}
 	if (S_ISDIR(st.st_mode)) {
 		*errmsg = xasprintf("%s: %s", src, strerror(EISDIR));
+		goto out;
+	}
+	/* Only regular files: a device or a FIFO never ends (/dev/zero). */
+	if (!S_ISREG(st.st_mode)) {
+		*errmsg = xasprintf("%s: not a regular file", src);
+		goto out;
+	}
+	if (fcntl(in, F_SETFL, 0) == -1) {
+		*errmsg = xasprintf("%s: %s", src, strerror(errno));
 		goto out;
 	}
 	total = S_ISREG(st.st_mode) ? (unsigned long long)st.st_size : 0;

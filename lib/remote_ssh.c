@@ -213,7 +213,11 @@ remote_ssh_get(struct remote_ssh *r, const char *remote_path,
 	long long size;
 
 	/* the size first: refuse before moving a byte */
-	cmd = xasprintf("wc -c < %s", q);
+	/* Only a regular file, checked before anything reads it: a device or
+	 * a FIFO (/dev/zero) would keep wc and cat reading forever. */
+	cmd = xasprintf("f=%s; if [ ! -e \"$f\" ]; then echo 'No such file or "
+	    "directory' >&2; exit 1; elif [ ! -f \"$f\" ]; then echo 'not a "
+	    "regular file' >&2; exit 1; fi; exec wc -c < \"$f\"", q);
 	if (remote_ssh_exec(r, cmd, NULL, 0, &out, &err, &status, errmsg) == -1)
 		goto done;
 	buf_puts(&out, "");
@@ -237,7 +241,8 @@ remote_ssh_get(struct remote_ssh *r, const char *remote_path,
 		goto done;
 	}
 	free(cmd);
-	cmd = xasprintf("cat %s", q);
+	cmd = xasprintf("f=%s; [ -f \"$f\" ] || { echo 'not a regular file' "
+	    ">&2; exit 1; }; exec cat < \"$f\"", q);
 	struct tunnel_exec_io io = { .in_fd = -1, .on_out = get_out, .arg = &gs };
 	if (tunnel_exec(r->peer, cmd, &io, &status, &e) == -1) {
 		if (gs.too_big)

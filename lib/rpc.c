@@ -3,6 +3,7 @@
  * plain results, streams as NDJSON, completion of broken streams and of
  * queued messages with session.reconnect. */
 #include "rpc.h"
+#include "urlhost.h"
 
 #include <ctype.h>
 #include <err.h>
@@ -158,6 +159,23 @@ rpc_target_parse(struct rpc_target *t, const char *spec, const char *token,
 		t->token = xstrdup(token);
 	}
 	return 0;
+}
+
+int
+rpc_target_local_port(const struct rpc_target *t)
+{
+	int port;
+	char *h = url_host(t->url, &port);
+	bool local = h && host_is_loopback(h);
+
+	free(h);
+	return local ? port : 0;
+}
+
+bool
+rpc_target_cleartext(const struct rpc_target *t)
+{
+	return t->token != NULL && !t->insecure && url_cleartext(t->url);
 }
 
 void
@@ -524,6 +542,13 @@ rpc_stream(const struct rpc_target *t, const char *method, json_t *params,
 		*result = NULL;
 	if (err)
 		memset(err, 0, sizeof(*err));
+	if (rpc_target_cleartext(t)) {
+		set_error(err, RPC_ERR_TRANSPORT, -1, xasprintf("%s: refusing "
+		    "to send the token in clear text over http:// to a host "
+		    "that is not loopback (use https://, or --insecure)",
+		    t->url));
+		return RPC_ERR_TRANSPORT;
+	}
 	memset(&x, 0, sizeof(x));
 	memset(&pin, 0, sizeof(pin));
 	x.o = o;

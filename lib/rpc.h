@@ -39,7 +39,17 @@ struct rpc_target {
 	char *fingerprint;	/* "sha256:HEX" pin for https, or NULL */
 	char *cacert;		/* CA file for https instead of the system's,
 				 * or NULL; set it after rpc_target_parse */
+	bool insecure;		/* allow the token over http:// to a host
+				 * that is not loopback (--insecure) */
 };
+
+/* The port when the target is a daemon on this machine (http or https on
+ * 127.0.0.1, localhost or [::1]), else 0: where a cached owner token is
+ * looked up (daemon_token.h). */
+int rpc_target_local_port(const struct rpc_target *t);
+/* True when the target would get the token in clear text: a token, an
+ * http:// URL, a host that is not loopback, and no insecure. */
+bool rpc_target_cleartext(const struct rpc_target *t);
 
 /* Parse what cc-tunnel prints: a port ("9100" → http://127.0.0.1:9100),
  * "HOST:PORT" or "[V6]:PORT" (→ http://HOST:PORT), or an http:// or
@@ -54,6 +64,8 @@ int rpc_target_parse(struct rpc_target *t, const char *spec, const char *token,
     const char *fingerprint, char **errmsg);
 void rpc_target_free(struct rpc_target *t);
 
+/* Every call refuses (RPC_ERR_TRANSPORT, nothing sent) a target for which
+ * rpc_target_cleartext() is true. */
 enum rpc_status {
 	RPC_OK = 0,
 	RPC_ERR_RPC,		/* JSON-RPC error object: code, message */

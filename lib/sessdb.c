@@ -455,6 +455,9 @@ find_locked(struct sessdb *db, const char *col, const char *value, json_t **row,
 	return rc;
 }
 
+static bool one_of(const char *v, const char *const *set);
+static const char *const sess_modes[] = { "auto", "code", "plan", "ask", NULL };
+
 int
 sessdb_register(struct sessdb *db, const struct sess_new *n, json_t **row, char **errmsg)
 {
@@ -465,6 +468,11 @@ sessdb_register(struct sessdb *db, const struct sess_new *n, json_t **row, char 
 	*row = NULL;
 	if (n->name && !name_valid(n->name)) {
 		*errmsg = xasprintf("\"%s\": not a valid name (lowercase words joined by '-')", n->name);
+		free(now);
+		return -1;
+	}
+	if (n->mode && !one_of(n->mode, sess_modes)) {
+		*errmsg = xasprintf("mode: \"%s\" is not auto, code, plan or ask", n->mode);
 		free(now);
 		return -1;
 	}
@@ -634,7 +642,7 @@ int
 sessdb_set(struct sessdb *db, const char *channel, const char *key, const char *value,
     json_t **row, char **errmsg)
 {
-	static const char *const modes[] = { "auto", "code", "plan", "ask", NULL };
+	static const char *const *modes = sess_modes;
 	static const char *const displays[] = { "live", "buffer", "timer", "append",
 	    "batch", NULL };
 	static const char *const keys[] = { "sdk_session_id", "mode", "tool_display",

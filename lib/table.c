@@ -13,8 +13,10 @@ cell(json_t *row, const char *key)
 
 	if (v == NULL || json_is_null(v))
 		return xstrdup("-");
+	/* Data from the database or a peer: no escape codes or line breaks
+	 * reach the terminal. */
 	if (json_is_string(v))
-		return xstrdup(json_string_value(v));
+		return str_escape(json_string_value(v), 0);
 	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	char *r = xstrdup(s ? s : "?");
 	free(s);

@@ -43,9 +43,20 @@ transfer_pool_dir(const struct config *cfg, struct remote *r, char **dir,
 
 	if ((d = peershell_abs_path(r, rd, errmsg)) == NULL)
 		return -1;
-	buf_puts(&cmd, "umask 077; mkdir -p ");
+	/* Created 0700; then it must be a directory of this user's that
+	 * others cannot enter (another user who made it first could swap a
+	 * pushed file before the CLI reads it). */
+	buf_puts(&cmd, "d=");
 	buf_shell_quote(&cmd, d);
-	rc = peershell_run(r, "mkdir", cmd.s, NULL, errmsg);
+	buf_puts(&cmd, "\n"
+	    "(umask 077 && mkdir -p \"$d\") || exit 1\n"
+	    "if [ -L \"$d\" ] || [ ! -d \"$d\" ]; then echo \"$d: not a directory\" >&2; exit 1; fi\n"
+	    "o=$(stat -c %u \"$d\") && m=$(stat -c %a \"$d\") || exit 1\n"
+	    "if [ \"$o\" != \"$(id -u)\" ]; then echo \"$d: owned by uid $o, not you; "
+	    "refusing to use it (remove it, or set file_pool.remote_dir)\" >&2; exit 1; fi\n"
+	    "case $m in *00) ;; *) echo \"$d: mode $m lets other users in; "
+	    "refusing to use it (chmod 700 $d)\" >&2; exit 1 ;; esac\n");
+	rc = peershell_run(r, "file pool", cmd.s, NULL, errmsg);
 	buf_free(&cmd);
 	if (rc != 0) {
 		free(d);

@@ -18,7 +18,7 @@
 #include "config.h"
 #include "remote.h"
 
-#define TRANSFER_POOL_DEFAULT		"/tmp/codecast/files"
+#define TRANSFER_POOL_DEFAULT		"~/.codecast/files"
 #define TRANSFER_DOWNLOAD_DEFAULT	"~/.codecast/downloads"
 
 /* 0 when every files[i] is a regular file, else -1 with *errmsg

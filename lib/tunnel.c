@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -25,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon_token.h"
 #include "paths.h"
 #include "tunnel.h"
 #include "util.h"
@@ -69,10 +71,59 @@ tunnel_exit_code(enum ssh_fail why)
 	return 1;
 }
 
+/* lstat(2) path: a directory (or, want_sock, a socket) of this user, with
+ * no permission bits for others in forbid.  0, or -1 with errno EPERM and
+ * a line on stderr that says how to fix it. */
+static int
+check_private(const char *path, bool want_sock, mode_t forbid)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT && want_sock ? 0 : -1;
+	if ((want_sock ? !S_ISSOCK(st.st_mode) : !S_ISDIR(st.st_mode)) ||
+	    st.st_uid != geteuid()) {
+		warnx("%s: not a %s of yours (uid %ld); refusing to use it "
+		    "(remove it: rm -%s %s)", path, want_sock ? "socket" :
+		    "directory", (long)st.st_uid, want_sock ? "f" : "rf", path);
+		errno = EPERM;
+		return -1;
+	}
+	if (st.st_mode & forbid) {
+		warnx("%s: mode %04o lets other users in; refusing to use it "
+		    "(chmod %s %s)", path, (unsigned)(st.st_mode & 07777),
+		    want_sock ? "600" : forbid == 022 ? "go-w" : "700", path);
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+/* ~/.codecast/tunnels, created 0700, checked: this user's, nothing for
+ * others (~/.codecast: this user's, writable by nobody else).  Another
+ * user who could write there could put a socket of theirs in place. */
+static char *
+tunnels_dir(void)
+{
+	char *dir = state_dir("tunnels"), *top;
+
+	if (dir == NULL)
+		return NULL;
+	top = path_state(NULL);
+	if (check_private(top, false, 022) == -1 ||
+	    check_private(dir, false, 077) == -1) {
+		free(top);
+		free(dir);
+		return NULL;
+	}
+	free(top);
+	return dir;
+}
+
 static char *
 state_file(const char *peer, const char *ext)
 {
-	char *dir = state_dir("tunnels");
+	char *dir = tunnels_dir();
 	char *f;
 
 	if (!dir)
@@ -127,7 +178,7 @@ read_state(const char *peer, const char *ext)
 static void
 remove_state(const char *peer)
 {
-	static const char *exts[] = { "pid", "port", "started", "sock" };
+	static const char *exts[] = { "pid", "port", "started", "sock", "token" };
 
 	for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
 		char *f = state_file(peer, exts[i]);
@@ -214,7 +265,12 @@ ctl_connect(const char *peer)
 	struct sockaddr_un sa;
 	int fd;
 
+	struct ucred cr;
+	socklen_t crlen = sizeof cr;
+
 	if (ctl_addr(peer, &sa) == -1)
+		return -1;
+	if (check_private(sa.sun_path, true, 077) == -1)
 		return -1;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
@@ -222,6 +278,15 @@ ctl_connect(const char *peer)
 		int e = errno;
 		close(fd);
 		errno = e;
+		return -1;
+	}
+	/* The holder at the other end must be this user's too. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == -1 ||
+	    cr.uid != geteuid()) {
+		warnx("%s: the process behind it is not yours (uid %ld); "
+		    "refusing to use it", sa.sun_path, (long)cr.uid);
+		close(fd);
+		errno = EPERM;
 		return -1;
 	}
 	return fd;
@@ -1541,7 +1606,7 @@ cmp_state(const void *a, const void *b)
 int
 tunnel_list(struct tunnel_state **v, size_t *n)
 {
-	char *dir = state_dir("tunnels");
+	char *dir = tunnels_dir();
 	DIR *d;
 	struct dirent *e;
 	size_t cap = 0;
@@ -1707,5 +1772,67 @@ done:
 	buf_free(&out);
 	buf_free(&in);
 	free(tmp);
+	return rc;
+}
+
+/* ---- the daemon's owner token ------------------------------------------ */
+
+static int
+token_out(void *arg, int stream, const char *p, size_t n)
+{
+	struct buf *b = arg;
+
+	if (stream != 1)
+		return 0;
+	if (b->len + n > 4096)
+		return -1;
+	buf_append(b, p, n);
+	return 0;
+}
+
+char *
+tunnel_token_path(const char *peer)
+{
+	return state_file(peer, "token");
+}
+
+int
+tunnel_fetch_token(const char *peer, char **errmsg)
+{
+	static const char cmd[] =
+	    "cat \"$HOME/.codecast/daemon.token\" 2>/dev/null || true";
+	struct buf out = { 0 };
+	struct tunnel_exec_io io = { .in_fd = -1, .on_out = token_out,
+	    .arg = &out };
+	char *path = tunnel_token_path(peer), *tok;
+	int status = 0, rc = -1;
+
+	if (path == NULL) {
+		*errmsg = xasprintf("~/.codecast/tunnels: %s", strerror(errno));
+		return -1;
+	}
+	if (tunnel_exec(peer, cmd, &io, &status, errmsg) == -1)
+		goto out;
+	tok = str_trim(out.s ? out.s : (char *)"");
+	if (*tok == '\0') {
+		/* an upstream daemon, or one older than the token: none */
+		if (unlink(path) == -1 && errno != ENOENT) {
+			*errmsg = xasprintf("%s: %s", path, strerror(errno));
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	if (strlen(tok) > 1024 || strpbrk(tok, " \t\r\n")) {
+		*errmsg = xstrdup("the peer's ~/.codecast/daemon.token is not "
+		    "a token");
+		goto out;
+	}
+	rc = token_file_write(path, tok, errmsg);
+out:
+	if (out.s)
+		explicit_bzero(out.s, out.len);
+	buf_free(&out);
+	free(path);
 	return rc;
 }

@@ -9,9 +9,13 @@
  * backoff (1 s doubling to 30 s) and keeps its port — connections that arrive
  * meanwhile wait in the listen backlog.
  *
- * State in ~/.codecast/tunnels/ (0700): PEER.pid, PEER.port, PEER.started
- * (0600 files), PEER.sock (the control socket, 0600), PEER.log (the
- * detached holder's log), PEER.lock (serialises starting).
+ * State in ~/.codecast/tunnels/ (0700): PEER.pid, PEER.port, PEER.started,
+ * PEER.token (0600 files), PEER.sock (the control socket, 0600), PEER.log
+ * (the detached holder's log), PEER.lock (serialises starting).  The
+ * directory must be the user's with no access for others, and
+ * ~/.codecast the user's and writable by nobody else; a control socket
+ * must be the user's and so must the process behind it (SO_PEERCRED);
+ * otherwise they are refused with a line on stderr saying how to fix it.
  *
  * Control protocol on PEER.sock, frames of 1 type byte + 4-byte big-endian
  * length + payload:
@@ -91,6 +95,16 @@ struct tunnel_exec_io {
 };
 int tunnel_exec(const char *peer, const char *cmd, const struct tunnel_exec_io *io,
     int *status, char **errmsg);
+
+/* The daemon's owner token (daemon_token.h), fetched over the holder's
+ * connection from the peer's ~/.codecast/daemon.token and cached in
+ * ~/.codecast/tunnels/PEER.token (0600), where cc-rpc finds it by the
+ * tunnel's port.  A peer without one (an upstream daemon) leaves no cache.
+ * 0, or -1 with *errmsg. */
+int tunnel_fetch_token(const char *peer, char **errmsg);
+/* ~/.codecast/tunnels/PEER.token (malloc'd), NULL when the directory is
+ * not usable (see cc-tunnel(1), FILES). */
+char *tunnel_token_path(const char *peer);
 
 /* The exit code cc-tunnel uses for a failure class. */
 int tunnel_exit_code(enum ssh_fail why);

@@ -370,3 +370,29 @@ iso8601_now(void)
 		errx(1, "strftime");
 	return xasprintf("%s.%06ld+00:00", date, ts.tv_nsec / 1000);
 }
+
+char *
+str_escape(const char *s, size_t max)
+{
+	struct buf b = { 0 };
+	size_t n = strlen(s), i;
+	bool cut = false;
+
+	if (max && n > max) {
+		n = utf8_cut(s, max);
+		cut = true;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\\')
+			buf_puts(&b, "\\\\");
+		else if (c < 0x20 || c == 0x7f)
+			buf_printf(&b, "\\x%02x", c);
+		else
+			buf_putc(&b, (char)c);
+	}
+	if (cut)
+		buf_puts(&b, "...");
+	return buf_steal(&b);
+}

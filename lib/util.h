@@ -57,6 +57,13 @@ bool str_to_ll(const char *s, long long min, long long max, long long *out);
  * sequence: cutting there never splits a character. */
 size_t utf8_cut(const char *s, size_t n);
 
+/* s made safe for a log line or a terminal: bytes below 0x20, 0x7f and a
+ * backslash become \xHH (\\ for the backslash), so a newline or an escape
+ * sequence in client data cannot forge a line or drive the terminal; UTF-8
+ * is kept.  At most max bytes of s are used ("..." marks a cut; 0: no
+ * limit).  malloc'd. */
+char *str_escape(const char *s, size_t max);
+
 /* Milliseconds on the monotonic clock (for timeouts and intervals). */
 long long monotonic_ms(void);
 /* Sleep ms milliseconds, resuming after signals. */

@@ -17,6 +17,7 @@ setup() {
 	export MOCK_CLAUDE_ARGV_JSONL="$BATS_TEST_TMPDIR/argv.jsonl"
 	DAEMON=${DAEMON:-cc-daemon}
 	PIDS=()
+	AUTH=()
 	CURL_OPTS=()	# e.g. --cacert FILE for a daemon serving HTTPS
 }
 
@@ -47,6 +48,16 @@ start_daemon() {
 	PORT=$(sed -n 's/^DAEMON_PORT=//p' "$out")
 	[ -n "$PORT" ] || { cat "$BATS_TEST_TMPDIR/daemon.err" >&2; return 1; }
 	URL="http://127.0.0.1:$PORT/rpc"
+	auth_header
+}
+
+# auth_header: AUTH, the curl options that show the owner's token
+# (written by the daemon at its first start)
+auth_header() {
+	AUTH=()
+	if [ -f "$HOME/.codecast/daemon.token" ]; then
+		AUTH=(-H "Authorization: Bearer $(cat "$HOME/.codecast/daemon.token")")
+	fi
 }
 
 # rpc METHOD [PARAMS-JSON]: the whole JSON reply body.
@@ -57,7 +68,7 @@ rpc() {
 	else
 		body=$(jq -cn --arg m "$1" '{method:$m}')
 	fi
-	curl -sS -m 20 "${CURL_OPTS[@]}" -H 'Content-Type: application/json' -d "$body" "$URL"
+	curl -sS -m 20 "${CURL_OPTS[@]}" "${AUTH[@]}" -H 'Content-Type: application/json' -d "$body" "$URL"
 }
 
 # send SID MESSAGE: the SSE data payloads, one per line ([DONE] included).
@@ -65,7 +76,7 @@ send() {
 	local body
 	body=$(jq -cn --arg s "$1" --arg m "$2" \
 	    '{method:"session.send",params:{sessionId:$s,message:$m}}')
-	curl -sS -N -m 60 "${CURL_OPTS[@]}" -H 'Content-Type: application/json' -d "$body" "$URL" |
+	curl -sS -N -m 60 "${CURL_OPTS[@]}" "${AUTH[@]}" -H 'Content-Type: application/json' -d "$body" "$URL" |
 	    sed -u -n 's/^data: //p'
 }
 
@@ -149,9 +160,9 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	start_daemon
 	run curl -sS -H 'Content-Type: application/json' -d '{"method":"health.check","id":"abc"}' "$URL"
 	echo "$output" | jq -e '.id == "abc" and .result.ok == true'
-	run curl -sS -H 'Content-Type: application/json' -d '{"params":{}}' "$URL"
+	run curl -sS "${AUTH[@]}" -H 'Content-Type: application/json' -d '{"params":{}}' "$URL"
 	echo "$output" | jq -e '.error.code == -32600 and .error.message == "Invalid request: missing method" and (has("id") | not)'
-	run curl -sS -H 'Content-Type: application/json' -d '{"method":"nope.x","id":"7"}' "$URL"
+	run curl -sS "${AUTH[@]}" -H 'Content-Type: application/json' -d '{"method":"nope.x","id":"7"}' "$URL"
 	echo "$output" | jq -e '.error.code == -32601 and .error.message == "Method not found: nope.x" and .id == "7"'
 	run curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{bad' "$URL"
 	assert_output 400
@@ -175,7 +186,7 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	sid=$(create "~/work dir" '{"mode":"plan","model":"m-1","cli_type":"codex"}')
 	rpc session.list | jq -e --arg s "$sid" --arg h "$HOME" \
 	    '.result.sessions[] | select(.sessionId==$s) | .path == ($h + "/work dir") and .mode == "plan" and .model == "m-1" and .cliType == "codex"'
-	sid=$(create "$HOME" '{"mode":"bogus"}')
+	sid=$(create "$HOME" '{"mode":null}')
 	rpc session.list | jq -e --arg s "$sid" '.result.sessions[] | select(.sessionId==$s) | .mode == "auto"'
 	run rpc session.create '{"path":"nosuch"}'
 	echo "$output" | jq -e --arg h "$HOME" '.error.code == -32000 and .error.message == "Path does not exist on remote machine: \($h)/Projects/nosuch (resolved from: nosuch)"'
@@ -183,6 +194,50 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	echo "$output" | jq -e '.error.code == -32000 and .error.message == "Missing required param: path"'
 	run rpc session.create
 	echo "$output" | jq -e '.error.code == -32000 and .error.message == "Missing params"'
+}
+
+@test "hardening #3: session.create with an invalid mode is an error, not auto" {
+	start_daemon
+	local m
+	for m in '"Plan"' '"bogus"' '5' '""' '["plan"]'; do
+		run rpc session.create "{\"path\":\"app\",\"mode\":$m}"
+		echo "$output" | jq -e '.error == {code:-32000,message:"Invalid mode"}' || fail "mode $m: $output"
+	done
+	rpc session.list | jq -e '.result.sessions == []'
+	[ ! -s "$MOCK_CLAUDE_ARGV_JSONL" ]
+}
+
+@test "hardening #2: the message, model and session id can never be read as CLI options" {
+	local k
+	for k in codex gemini opencode; do
+		ln -s "$CODECAST_TOP/test/fakes/mock-claude" "$FAKEBIN/$k"
+	done
+	start_daemon
+	local sid msg=--dangerously-skip-permissions
+	sid=$(create app '{"mode":"plan"}')
+	run send "$sid" "$msg"
+	# the CLI saw the message as its prompt and ran without the bypass
+	echo "${lines[1]}" | jq -e '.type == "system" and .raw.permissionMode == "default"'
+	printf "%s\n" "${lines[@]}" | grep -v "^\[DONE\]$" | jq -se --arg m "Mock response: $msg" 'map(select(.type == "text")) | .[0].content == $m'
+	last_argv | jq -e --arg m "$msg" '.[-2:] == ["--",$m] and (map(select(. == $m)) | length) == 1'
+	for k in codex opencode; do
+		sid=$(create app "{\"mode\":\"plan\",\"cli_type\":\"$k\"}")
+		send "$sid" --dangerously-bypass-approvals-and-sandbox >/dev/null
+		last_argv | jq -e '.[-2:] == ["--","--dangerously-bypass-approvals-and-sandbox"]'
+	done
+	sid=$(create app '{"mode":"plan","cli_type":"gemini"}')
+	send "$sid" --yolo >/dev/null
+	last_argv | jq -e 'index("--prompt=--yolo") == 1 and index("--yolo") == null'
+	# model and session ids of the wrong shape are refused
+	run rpc session.create '{"path":"app","model":"--dangerously-skip-permissions"}'
+	echo "$output" | jq -e '.error == {code:-32000,message:"Invalid model"}'
+	run rpc session.set_model "$(jq -cn --arg s "$sid" '{sessionId:$s,model:"-x"}')"
+	echo "$output" | jq -e '.error == {code:-32000,message:"Invalid model"}'
+	sid=$(create app '{"mode":"plan"}')
+	run rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"--dangerously-skip-permissions"}')"
+	echo "$output" | jq -e '.error == {code:-32000,message:"Invalid sdkSessionId"}'
+	send "$sid" hi >/dev/null
+	last_argv | jq -e 'index("--dangerously-skip-permissions") == null and index("--resume") == null'
 }
 
 @test "session.list and monitor.sessions: field names and types" {
@@ -203,7 +258,7 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	local sid body
 	sid=$(create app)
 	body=$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"echo:hi there"}}')
-	run curl -sS -N -D "$BATS_TEST_TMPDIR/h" -H 'Content-Type: application/json' -d "$body" "$URL"
+	run curl -sS "${AUTH[@]}" -N -D "$BATS_TEST_TMPDIR/h" -H 'Content-Type: application/json' -d "$body" "$URL"
 	assert_success
 	grep -qi '^content-type: text/event-stream' "$BATS_TEST_TMPDIR/h"
 	grep -qi '^cache-control: no-cache' "$BATS_TEST_TMPDIR/h"
@@ -214,12 +269,12 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	assert_equal "$(sed '$d' <<<"$output" | jq -r .type | tr '\n' ' ')" "ping system partial partial text result "
 	assert_equal "$(tail -n 1 <<<"$output")" "[DONE]"
 	sed '$d' <<<"$output" | jq -se '.[1].subtype == "init" and .[1].model == "mock-claude-1.0" and
-	    (.[1].session_id | startswith("mock-session-")) and .[1].raw.type == "system" and
+	    (.[1].session_id | test("^[0-9a-f-]{36}$")) and .[1].raw.type == "system" and
 	    .[2] == {type:"partial",content:"hi "} and .[3] == {type:"partial",content:"there "} and
 	    .[4] == {type:"text",content:"hi there"} and .[5].session_id == .[1].session_id and
 	    .[5].raw.usage.output_tokens == 7 and (.[0] | keys) == ["type"]'
 	# the CLI's session id and model are tracked
-	rpc session.list | jq -e '.result.sessions[0] | (.sdkSessionId | startswith("mock-session-")) and .model == "mock-claude-1.0"'
+	rpc session.list | jq -e '.result.sessions[0] | (.sdkSessionId | test("^[0-9a-f-]{36}$")) and .model == "mock-claude-1.0"'
 }
 
 @test "session.send: -32602, unknown session as an SSE error" {
@@ -273,12 +328,12 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	local sid sdk
 	sid=$(create app)
 	send "$sid" "echo:one" >/dev/null
-	assert_equal "$(last_argv)" '["claude","-p","echo:one","--output-format","stream-json","--include-partial-messages","--verbose","--dangerously-skip-permissions"]'
+	assert_equal "$(last_argv)" '["claude","-p","--output-format","stream-json","--include-partial-messages","--verbose","--dangerously-skip-permissions","--","echo:one"]'
 	tail -n 1 "$MOCK_CLAUDE_ARGV_JSONL" | jq -e --arg h "$HOME" '.cwd == ($h + "/Projects/app") and .term == "dumb"'
 	sdk=$(rpc session.list | jq -r '.result.sessions[0].sdkSessionId')
 	# second turn: --resume with the CLI's id; the reported model is kept
 	send "$sid" "echo:two" >/dev/null
-	assert_equal "$(last_argv)" "[\"claude\",\"-p\",\"echo:two\",\"--output-format\",\"stream-json\",\"--include-partial-messages\",\"--verbose\",\"--dangerously-skip-permissions\",\"--model\",\"mock-claude-1.0\",\"--resume\",\"$sdk\"]"
+	assert_equal "$(last_argv)" "[\"claude\",\"-p\",\"--output-format\",\"stream-json\",\"--include-partial-messages\",\"--verbose\",\"--dangerously-skip-permissions\",\"--model\",\"mock-claude-1.0\",\"--resume\",\"$sdk\",\"--\",\"echo:two\"]"
 	# set_mode code: no permission flag; set_model: --model
 	rpc session.set_mode "$(jq -cn --arg s "$sid" '{sessionId:$s,mode:"code"}')" | jq -e '.result == {ok:true}'
 	rpc session.set_model "$(jq -cn --arg s "$sid" '{sessionId:$s,model:"opus-9"}')" | jq -e '.result == {ok:true}'
@@ -288,9 +343,9 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	run send "$sid" "echo:four"
 	assert_equal "$(sed -n 2p <<<"$output" | jq -r .model)" opus-9
 	# session.resume stores the sdk id to resume
-	rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"sdk-from-head"}')" | jq -e '.result == {ok:true,fallback:false}'
+	rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"0b6c4c52-6a35-4b8e-9c1e-9a0c1f2d3e4f"}')" | jq -e '.result == {ok:true,fallback:false}'
 	send "$sid" "echo:five" >/dev/null
-	last_argv | jq -e '.[index("--resume")+1] == "sdk-from-head"'
+	last_argv | jq -e '.[index("--resume")+1] == "0b6c4c52-6a35-4b8e-9c1e-9a0c1f2d3e4f"'
 	for mode in plan ask; do
 		rpc session.set_mode "$(jq -cn --arg s "$sid" --arg m $mode '{sessionId:$s,mode:$m}')" | jq -e '.result.ok'
 		send "$sid" "echo:$mode" >/dev/null
@@ -304,7 +359,7 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	sid=$(create app)
 	msg=$'it\'s "quoted"; $(touch /tmp/pwned-$$) `id` && rm -rf x\nsecond line\n\ttab * ?'
 	run send "$sid" "echo:$msg"
-	tail -n 1 "$MOCK_CLAUDE_ARGV_JSONL" | jq -e --arg m "echo:$msg" '.argv[2] == $m and (.argv | length) == 8'
+	tail -n 1 "$MOCK_CLAUDE_ARGV_JSONL" | jq -e --arg m "echo:$msg" '.argv[-1] == $m and .argv[-2] == "--" and (.argv | length) == 9'
 	[ ! -e "/tmp/pwned-$$" ]
 	# the ARGV_LOG form: one line per element
 	export MOCK_CLAUDE_ARGV_LOG="$BATS_TEST_TMPDIR/argv.log"
@@ -319,35 +374,34 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	local sid cwd="$HOME/Projects/app"
 	sid=$(create app '{"cli_type":"codex"}')
 	send "$sid" "do it" >/dev/null
-	assert_equal "$(last_argv)" "[\"codex\",\"exec\",\"--json\",\"--full-auto\",\"--cd\",\"$cwd\",\"do it\"]"
+	assert_equal "$(last_argv)" "[\"codex\",\"exec\",\"--json\",\"--full-auto\",\"--cd\",\"$cwd\",\"--\",\"do it\"]"
 	rpc session.set_mode "$(jq -cn --arg s "$sid" '{sessionId:$s,mode:"plan"}')" >/dev/null
 	rpc session.set_model "$(jq -cn --arg s "$sid" '{sessionId:$s,model:"o4"}')" >/dev/null
-	rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"th_1"}')" >/dev/null
+	rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"0199a213-81c0-7800-8aa1-bbab2a035a53"}')" >/dev/null
 	send "$sid" "do it" >/dev/null
-	assert_equal "$(last_argv)" "[\"codex\",\"exec\",\"resume\",\"th_1\",\"--json\",\"--sandbox\",\"read-only\",\"--model\",\"o4\",\"--cd\",\"$cwd\",\"do it\"]"
+	assert_equal "$(last_argv)" "[\"codex\",\"exec\",\"resume\",\"0199a213-81c0-7800-8aa1-bbab2a035a53\",\"--json\",\"--sandbox\",\"read-only\",\"--model\",\"o4\",\"--cd\",\"$cwd\",\"--\",\"do it\"]"
 	rpc session.set_mode "$(jq -cn --arg s "$sid" '{sessionId:$s,mode:"ask"}')" >/dev/null
 	send "$sid" "q" >/dev/null
 	last_argv | jq -e '.[5:9] == ["--sandbox","read-only","--approval-policy","on-failure"]'
 
 	sid=$(create app '{"cli_type":"gemini","mode":"auto"}')
 	send "$sid" "hi" >/dev/null
-	last_argv | jq -e '.[0:8] == ["gemini","-p","hi","--output-format","stream-json","--approval-mode","yolo"] or
-	    .[0:7] == ["gemini","-p","hi","--output-format","stream-json","--approval-mode","yolo"]'
+	last_argv | jq -e '.[0:6] == ["gemini","--prompt=hi","--output-format","stream-json","--approval-mode","yolo"]'
 	rpc session.set_mode "$(jq -cn --arg s "$sid" '{sessionId:$s,mode:"code"}')" >/dev/null
-	rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"g1"}')" >/dev/null
+	rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"latest"}')" >/dev/null
 	send "$sid" "hi" >/dev/null
-	assert_equal "$(last_argv)" '["gemini","-p","hi","--output-format","stream-json","--approval-mode","auto_edit","--resume","g1"]'
+	assert_equal "$(last_argv)" '["gemini","--prompt=hi","--output-format","stream-json","--approval-mode","auto_edit","--resume","latest"]'
 	rpc session.set_mode "$(jq -cn --arg s "$sid" '{sessionId:$s,mode:"plan"}')" >/dev/null
 	send "$sid" "hi" >/dev/null
-	last_argv | jq -e '.[5] == "--sandbox" and index("--approval-mode") == null'
+	last_argv | jq -e '.[4] == "--sandbox" and index("--approval-mode") == null'
 
 	sid=$(create app '{"cli_type":"opencode","model":"x/y"}')
 	send "$sid" "go" >/dev/null
-	assert_equal "$(last_argv)" '["opencode","run","go","--format","json","--quiet","--yolo","--model","x/y"]'
+	assert_equal "$(last_argv)" '["opencode","run","--format","json","--quiet","--yolo","--model","x/y","--","go"]'
 	rpc session.set_mode "$(jq -cn --arg s "$sid" '{sessionId:$s,mode:"plan"}')" >/dev/null
-	rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"ses_1"}')" >/dev/null
+	rpc session.resume "$(jq -cn --arg s "$sid" '{sessionId:$s,sdkSessionId:"ses_1a2B"}')" >/dev/null
 	send "$sid" "go" >/dev/null
-	assert_equal "$(last_argv)" '["opencode","run","go","--format","json","--quiet","--agent","plan","--model","x/y","--session","ses_1"]'
+	assert_equal "$(last_argv)" '["opencode","run","--format","json","--quiet","--agent","plan","--model","x/y","--session","ses_1a2B","--","go"]'
 	rpc session.set_mode "$(jq -cn --arg s "$sid" '{sessionId:$s,mode:"ask"}')" >/dev/null
 	send "$sid" "go" >/dev/null
 	last_argv | jq -e 'index("--yolo") == null and index("--agent") == null'
@@ -423,7 +477,7 @@ leave_mid_stream() {
 	local sid body cpid i got
 	sid=$(create app)
 	body=$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"count:60"}}')
-	curl -sS -N "$@" -H 'Content-Type: application/json' -d "$body" "$URL" >"$BATS_TEST_TMPDIR/part" &
+	curl -sS "${AUTH[@]}" -N "$@" -H 'Content-Type: application/json' -d "$body" "$URL" >"$BATS_TEST_TMPDIR/part" &
 	cpid=$!
 	PIDS+=("$cpid")
 	for i in $(seq 200); do grep -q '"content":"10 "' "$BATS_TEST_TMPDIR/part" && break; sleep 0.02; done
@@ -489,7 +543,7 @@ leave_mid_stream() {
 	PIDS+=($!)
 	for i in $(seq 100); do [ -s "$STUBBORN_PID" ] && break; sleep 0.05; done
 	cpid=$(cat "$STUBBORN_PID")
-	run curl -sS -m 2 -H 'Content-Type: application/json' \
+	run curl -sS "${AUTH[@]}" -m 2 -H 'Content-Type: application/json' \
 	    -d "$(jq -cn --arg s "$sid" '{method:"session.destroy",params:{sessionId:$s}}')" "$URL"
 	echo "$output" | jq -e '.result == {ok:true}'
 	run curl -sS -m 2 -H 'Content-Type: application/json' -d '{"method":"health.check"}' "$URL"
@@ -570,7 +624,8 @@ leave_mid_stream() {
 	run --separate-stderr cc-rpc --token "$tok" --fingerprint "$fp" "https://127.0.0.2:$PORT" health.check
 	assert_success
 	echo "$output" | jq -e '.ok == true'
-	run --separate-stderr cc-rpc --fingerprint "$fp" "https://127.0.0.2:$PORT" health.check
+	# (another user's HOME: no cached owner token for this port)
+	HOME="$BATS_TEST_TMPDIR/other" run --separate-stderr cc-rpc --fingerprint "$fp" "https://127.0.0.2:$PORT" health.check
 	assert_failure
 	[[ "$stderr" == *401* || "$stderr" == *Unauthorized* ]]
 	# the head's way: the peer's token and tls_fingerprint in codecast.yaml
@@ -620,7 +675,7 @@ leave_mid_stream() {
 	local sid body cpid i rss
 	sid=$(create app)
 	body=$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"go"}}')
-	curl -sS -N -H 'Content-Type: application/json' -d "$body" "$URL" >"$BATS_TEST_TMPDIR/big" &
+	curl -sS "${AUTH[@]}" -N -H 'Content-Type: application/json' -d "$body" "$URL" >"$BATS_TEST_TMPDIR/big" &
 	cpid=$!
 	PIDS+=("$cpid")
 	for i in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/big" ] && break; sleep 0.02; done
@@ -960,4 +1015,192 @@ start_tls_daemon() {
 	# exactly one of them generated it
 	assert_equal "$(cat "$BATS_TEST_TMPDIR"/err* "$BATS_TEST_TMPDIR/daemon.err" | grep -c generated)" 1
 	assert_equal "$(ls "$HOME/.codecast" | grep -c tmp)" 0
+}
+
+@test "hardening #1: idle, half-header, half-body and idle keep-alive connections are closed in bounded time" {
+	mkdir -p "$HOME/.codecast"
+	# daemon.yaml, so that an older daemon runs the same test
+	printf 'request_timeout: 1\nidle_timeout: 2\n' >"$HOME/.codecast/daemon.yaml"
+	start_daemon
+	local m
+	for m in none header body; do
+		run hold-conns "$PORT" 5 "$m" 6
+		assert_output --regexp '^opened 5 closed 5 max_close_s (1|2)\.[0-9]$'
+	done
+	# a keep-alive connection that got its reply has idle_timeout
+	run hold-conns "$PORT" 2 keep 6
+	assert_output --regexp '^opened 2 closed 2 max_close_s (2|3)\.[0-9]$'
+	# a slow request is bounded as a whole, not per byte
+	python3 - "$PORT" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+t0 = time.monotonic()
+for ch in b"POST /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100:
+    try:
+        s.send(bytes([ch]))
+    except OSError:
+        break
+    time.sleep(0.3)
+    if time.monotonic() - t0 > 8:
+        sys.exit("a byte every 0.3 s kept the connection for 8 s")
+print("closed after %.1f s" % (time.monotonic() - t0))
+PY
+	rpc health.check | jq -e '.result.ok == true'
+}
+
+@test "hardening #1: 200 half-sent requests under prlimit --nofile=128: a valid request is answered, stderr stays small" {
+	command -v prlimit >/dev/null || skip "no prlimit"
+	mkdir -p "$HOME/.codecast"
+	printf 'request_timeout: 3\n' >"$HOME/.codecast/daemon.yaml"
+	local out="$BATS_TEST_TMPDIR/daemon.out" err="$BATS_TEST_TMPDIR/daemon.err" i hp t0 t1 cpu
+	: >"$out"
+	prlimit --nofile=128:128 "$(command -v cc-daemon)" -p 0 >"$out" 2>"$err" &
+	DPID=$!
+	PIDS+=("$DPID")
+	for i in $(seq 100); do grep -q '^DAEMON_PORT=' "$out" && break; sleep 0.05; done
+	PORT=$(sed -n 's/^DAEMON_PORT=//p' "$out")
+	URL="http://127.0.0.1:$PORT/rpc"
+	hold-conns "$PORT" 200 header 15 >"$BATS_TEST_TMPDIR/hold" &
+	hp=$!
+	PIDS+=("$hp")
+	sleep 1.5
+	t0=$(date +%s%N)
+	run curl -sS -m 10 -H 'Content-Type: application/json' -d '{"method":"health.check"}' "$URL"
+	t1=$(date +%s%N)
+	echo "$output" | jq -e '.result.ok == true'
+	echo "answered in $(( (t1 - t0) / 1000000 )) ms"
+	sleep 2
+	# the daemon did not spin: CPU time well under the wall time
+	cpu=$(awk '{print $14 + $15}' "/proc/$DPID/stat")
+	echo "daemon CPU ${cpu} ticks; stderr $(stat -c %s "$err") bytes"
+	[ "$cpu" -lt 200 ]
+	[ "$(stat -c %s "$err")" -lt 1000000 ]
+	kill "$hp" 2>/dev/null || true
+	# accept(2) failures (descriptors taken by CLI runs) pause the listener
+	# and are logged once per pause, not in a loop
+	kill -TERM "$DPID"
+	wait "$DPID" || true
+	: >"$err"
+	prlimit --nofile=40:40 "$(command -v cc-daemon)" -p 0 >"$out" 2>"$err" &
+	DPID=$!
+	PIDS+=("$DPID")
+	for i in $(seq 100); do grep -q "^DAEMON_PORT=" "$out" && [ "$(sed -n 's/^DAEMON_PORT=//p' "$out")" != "$PORT" ] && break; sleep 0.05; done
+	PORT=$(sed -n 's/^DAEMON_PORT=//p' "$out")
+	URL="http://127.0.0.1:$PORT/rpc"
+	auth_header
+	local sid n=0
+	for i in $(seq 20); do
+		sid=$(create app 2>/dev/null) || break
+		curl -sS "${AUTH[@]}" -m 1 -H 'Content-Type: application/json' \
+		    -d "$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"hang"}}')" "$URL" >/dev/null 2>&1 || true
+		n=$i
+	done
+	echo "sessions with a hanging CLI: $n"
+	# descriptors are nearly gone: more connections make accept(2) fail
+	hold-conns "$PORT" 10 none 4
+	echo "stderr: $(stat -c %s "$err") bytes, $(grep -c 'accept' "$err") accept lines"
+	grep -q 'accept: Too many open files; no new connections for 1000 ms' "$err"
+	[ "$(stat -c %s "$err")" -lt 100000 ]
+	[ "$(grep -c 'accept' "$err")" -le 6 ]
+	# the CLIs go: the daemon accepts again
+	for i in $(pgrep -P "$DPID"); do kill "$i" 2>/dev/null || true; done
+	for i in $(seq 50); do rpc health.check 2>/dev/null | jq -e '.result.ok == true' >/dev/null && break; sleep 0.2; done
+	rpc health.check | jq -e '.result.ok == true'
+}
+
+@test "hardening #5: the disconnect buffer is capped (replay_max); one truncated event says how many were dropped" {
+	mkdir -p "$HOME/.codecast"
+	printf 'replay_max: 1048576\n' >"$HOME/.codecast/daemon.yaml"
+	start_daemon
+	local sid rss
+	sid=$(create app)
+	# the client leaves at once; 80 MiB of output follow with nobody there
+	curl -sS "${AUTH[@]}" -m 5 -H 'Content-Type: application/json' \
+	    -d "$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"flood:80"}}')" "$URL" 2>/dev/null |
+	    head -c 100 >/dev/null || true
+	wait_idle "$sid"
+	rss=$(rpc health.check | jq .result.memory.rss)
+	echo "rss ${rss} MiB"
+	# (AddressSanitizer's shadow memory and quarantine make RSS meaningless)
+	[ "${SANITIZE:-}" = 1 ] || [ "$rss" -lt 24 ]
+	rpc session.queue_stats "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.responsePending < 40'
+	rpc session.reconnect "$(jq -cn --arg s "$sid" '{sessionId:$s}')" >"$BATS_TEST_TMPDIR/re"
+	jq -e '.result.bufferedEvents as $e | ($e[0].type == "truncated") and ($e[0].dropped > 0) and
+	    ($e | map(select(.type == "truncated")) | length) == 1 and
+	    ($e[-1].type == "result") and ($e | tostring | length) < 1100000' "$BATS_TEST_TMPDIR/re"  || { jq -c ".result.bufferedEvents | [.[0], length, (tostring|length), .[-1].type]" "$BATS_TEST_TMPDIR/re"; false; }
+	# drained: the next reconnect is empty, no second truncated event
+	rpc session.reconnect "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.bufferedEvents == []'
+}
+
+@test "hardening #4: another local user is refused on the peer; the owner's tools need no option; Host is checked" {
+	command -v runuser >/dev/null || skip "no runuser"
+	[ "$(id -u)" = 0 ] || skip "runuser -u nobody needs root"
+	start_daemon
+	local body='{"method":"session.create","params":{"path":"/tmp"}}'
+	# another user on the same machine: no session, no CLI
+	run runuser -u nobody -- curl -sS -w ' %{http_code}' -H 'Content-Type: application/json' -d "$body" "$URL"
+	assert_output "Unauthorized: missing Bearer token 401"
+	run runuser -u nobody -- curl -sS -w ' %{http_code}' -H 'Authorization: Bearer 0000' -H 'Content-Type: application/json' -d "$body" "$URL"
+	assert_output "Unauthorized: invalid token 401"
+	# health.check stays open to loopback clients (a liveness probe)
+	runuser -u nobody -- curl -sS -H 'Content-Type: application/json' -d '{"method":"health.check"}' "$URL" | jq -e '.result.ok == true'
+	rpc session.list | jq -e '.result.sessions == []'
+	# the owner's token: created 0600 at the first start
+	[ "$(stat -c %a "$HOME/.codecast/daemon.token")" = 600 ]
+	[[ "$(cat "$HOME/.codecast/daemon.token")" =~ ^[0-9a-f]{64}$ ]]
+	# the owner: cc-rpc finds the token from the port, no option
+	run --separate-stderr cc-rpc "$PORT" session.create path=/tmp
+	assert_success
+	echo "$output" | jq -e '.sessionId | length == 36'
+	# DNS rebinding: a page's own name that resolves to 127.0.0.1
+	run curl -sS -w ' %{http_code}' "${AUTH[@]}" -H 'Host: evil.example:80' -H 'Content-Type: application/json' -d '{"method":"health.check"}' "$URL"
+	assert_output "Forbidden: Host is not a loopback name or the bind address 403"
+	run curl -sS "${AUTH[@]}" -H "Host: localhost:$PORT" -H 'Content-Type: application/json' -d '{"method":"health.check"}' "$URL"
+	echo "$output" | jq -e '.result.ok == true'
+	# a token file others can read is refused at start
+	kill -TERM "$DPID"
+	wait "$DPID" || true
+	chmod 644 "$HOME/.codecast/daemon.token"
+	run cc-daemon -p 0 --port-file "$BATS_TEST_TMPDIR/p"
+	assert_failure 1
+	assert_output "cc-daemon: $HOME/.codecast/daemon.token: mode 0644 lets others read the token (chmod 600 $HOME/.codecast/daemon.token)"
+}
+
+@test "hardening #10: client strings are escaped in the log; a world-readable tokens.yaml is warned about" {
+	start_daemon -v
+	local m=$'x\ncc-daemon: forged line\e[31m\\'
+	rpc "$m" >/dev/null
+	rpc session.create "$(jq -cn '{path:"app",cli_type:"a\nb"}')" >/dev/null
+	kill -TERM "$DPID"
+	wait "$DPID" || true
+	cat "$BATS_TEST_TMPDIR/daemon.err"
+	! grep -q '^cc-daemon: forged line' "$BATS_TEST_TMPDIR/daemon.err" || false
+	grep -qF 'cc-daemon: rpc x\x0acc-daemon: forged line\x1b[31m\\' "$BATS_TEST_TMPDIR/daemon.err"
+	grep -qF ': created (a\x0ab)' "$BATS_TEST_TMPDIR/daemon.err"
+	! grep -q $'\e' "$BATS_TEST_TMPDIR/daemon.err" || false
+	# tokens.yaml readable by others: the daemon says so at start
+	printf 'tokens:\n  - token: ccast_%064d\n' 7 >"$HOME/.codecast/tokens.yaml"
+	chmod 644 "$HOME/.codecast/tokens.yaml"
+	start_daemon -b 127.0.0.2
+	grep -qF "cc-daemon: $HOME/.codecast/tokens.yaml: mode 0644 lets other users read the tokens (chmod 600 $HOME/.codecast/tokens.yaml)" "$BATS_TEST_TMPDIR/daemon.err"
+}
+
+@test "hardening #10: HTTPS keep-alive requests do not wait for delayed ACKs (TCP_NODELAY)" {
+	start_daemon --tls
+	python3 - "$PORT" "$HOME/.codecast/tls-cert.pem" <<'PY'
+import http.client, ssl, statistics, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+ctx.check_hostname = False
+c = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[1]), context=ctx)
+body = b'{"method":"health.check"}'
+t = []
+for i in range(30):
+    t0 = time.monotonic()
+    c.request("POST", "/rpc", body, {"Content-Type": "application/json"})
+    r = c.getresponse(); r.read()
+    t.append((time.monotonic() - t0) * 1000)
+med = statistics.median(t[5:])
+print("median %.2f ms" % med)
+sys.exit(0 if med < 15 else 1)
+PY
 }

@@ -629,3 +629,40 @@ EOF2
 	assert_output --partial '100%'
 	assert_output --partial 'cc-deploy: local: big'
 }
+
+@test "hardening #6: pull refuses a device or a FIFO before reading it (ssh and local)" {
+	ssh_setup
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	for f in /dev/zero "$BATS_TEST_TMPDIR/fifo"; do
+		run timeout 20 cc-deploy pull --max-size 1000000 gpu "$f"
+		assert_one_line_error
+		assert_output --partial "not a regular file"
+		run timeout 20 cc-deploy pull --max-size 1000000 local "$f"
+		assert_one_line_error
+		assert_output --partial "not a regular file"
+	done
+	ssh_teardown
+}
+
+@test "hardening #7: the file pool is the user's own 0700 directory; a shared or foreign one is refused" {
+	echo data >"$BATS_TEST_TMPDIR/f.txt"
+	# the default: under the user's home, created 0700
+	sed -i '/^file_pool:/,/remote_dir/d' "$CFG"
+	run cc-deploy push local "$BATS_TEST_TMPDIR/f.txt"
+	assert_success
+	[[ "$output" == "$HOME/.codecast/files/"*_f.txt ]]
+	[ "$(stat -c %a "$HOME/.codecast/files")" = 700 ]
+	# a directory another user made first (the old /tmp/codecast/files)
+	printf 'file_pool:\n  remote_dir: "%s/shared pool"\n' "$BATS_TEST_TMPDIR" >>"$CFG"
+	mkdir -m 777 "$BATS_TEST_TMPDIR/shared pool"
+	run cc-deploy push local "$BATS_TEST_TMPDIR/f.txt"
+	assert_one_line_error
+	assert_output --partial "$BATS_TEST_TMPDIR/shared pool: mode 777 lets other users in; refusing to use it (chmod 700 $BATS_TEST_TMPDIR/shared pool)"
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/shared pool")" ]
+	[ "$(id -u)" = 0 ] || skip "needs root to make another user's directory"
+	chmod 700 "$BATS_TEST_TMPDIR/shared pool"
+	chown nobody "$BATS_TEST_TMPDIR/shared pool"
+	run cc-deploy push local "$BATS_TEST_TMPDIR/f.txt"
+	assert_one_line_error
+	assert_output --partial "shared pool: owned by uid $(id -u nobody), not you; refusing to use it"
+}

@@ -495,6 +495,8 @@ $SAMPLE_OUT"
 # ------------------------------------------------- cc-daemon + mock CLI
 
 @test "cc-daemon: health.check, session.create, a streamed reply in order" {
+	# the daemon runs in another HOME: its owner token is given
+	export CODECAST_TOKEN="$(cat "$BATS_FILE_TMPDIR/dhome/.codecast/daemon.token")"
 	run cc-rpc "$DPORT" health.check
 	assert_success
 	assert_equal "$(jq -r .ok <<<"$output")" true
@@ -510,6 +512,8 @@ $SAMPLE_OUT"
 }
 
 @test "cc-daemon: chat text from stdin, an unknown session, a failing CLI" {
+	# the daemon runs in another HOME: its owner token is given
+	export CODECAST_TOKEN="$(cat "$BATS_FILE_TMPDIR/dhome/.codecast/daemon.token")"
 	sid=$(cc-rpc "$DPORT" session.create path="$BATS_FILE_TMPDIR/proj" | jq -r .sessionId)
 	run bash -c "printf 'echo:from stdin' | cc-rpc $DPORT session.send sessionId=$sid message=@-"
 	assert_success
@@ -526,6 +530,8 @@ $SAMPLE_OUT"
 }
 
 @test "cc-daemon: --follow prints a queued message's own reply" {
+	# the daemon runs in another HOME: its owner token is given
+	export CODECAST_TOKEN="$(cat "$BATS_FILE_TMPDIR/dhome/.codecast/daemon.token")"
 	sid=$(cc-rpc "$DPORT" session.create path="$BATS_FILE_TMPDIR/proj" | jq -r .sessionId)
 	cc-rpc "$DPORT" session.send sessionId="$sid" message=slow >first 3>&- &
 	pid=$!
@@ -552,6 +558,7 @@ slow_daemon() {
 	echo $! >>"$d/pids"
 	wait_file "$d/slow.port"
 	SPORT=$(cat "$d/slow.port")
+	export CODECAST_TOKEN="$(cat "$d/shome/.codecast/daemon.token")"
 	SSID=$(cc-rpc "$SPORT" session.create path="$BATS_FILE_TMPDIR/proj" | jq -r .sessionId)
 }
 
@@ -591,4 +598,38 @@ teardown() {
 	# Every line once; of the 9 events at most the one cut is missing.
 	assert_equal "$(sort <<<"$output" | uniq -d)" ""
 	[ "${#lines[@]}" -ge 8 ]
+}
+
+@test "hardening #9: a token is not sent over http:// to a host that is not loopback, unless --insecure" {
+	# 0.0.0.0 reaches this machine but is not a loopback name
+	run --separate-stderr cc-rpc --token s3cret-tok "http://0.0.0.0:$APORT" echo
+	assert_equal "$status" 3
+	assert_equal "$stderr" "cc-rpc: echo: http://0.0.0.0:$APORT/rpc: refusing to send the token in clear text over http:// to a host that is not loopback (use https://, or --insecure)"
+	assert_output ''
+	run --separate-stderr cc-rpc --insecure --token s3cret-tok "http://0.0.0.0:$APORT" echo
+	assert_success
+	# loopback names are fine, and no token is no secret
+	run --separate-stderr cc-rpc --token s3cret-tok "http://localhost:$APORT" echo
+	assert_success
+	run --separate-stderr cc-rpc "http://0.0.0.0:$PORT" echo
+	assert_success
+	# the head's http transport: cc-tunnel refuses the URL, cc-rpc --peer too
+	cat >"$HOME/config.yaml" <<-YAML
+	peers:
+	  lab:
+	    transport: http
+	    address: http://0.0.0.0:$APORT
+	    token: s3cret-tok
+	YAML
+	run cc-tunnel -c "$HOME/config.yaml" lab
+	assert_failure 1
+	assert_output "cc-tunnel: lab: http://0.0.0.0:$APORT: refusing an http:// address for a peer with a token (it would travel in clear text); use https://, or set insecure: true"
+	run --separate-stderr cc-rpc -c "$HOME/config.yaml" --peer lab "http://0.0.0.0:$APORT" echo
+	assert_equal "$status" 3
+	printf '    insecure: true\n' >>"$HOME/config.yaml"
+	run cc-tunnel -c "$HOME/config.yaml" lab
+	assert_success
+	assert_output "http://0.0.0.0:$APORT"
+	run --separate-stderr cc-rpc -c "$HOME/config.yaml" --peer lab "http://0.0.0.0:$APORT" echo
+	assert_success
 }

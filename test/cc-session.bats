@@ -337,3 +337,22 @@ columns() {
 	assert_one_line_error
 	assert_output --partial "sessions.db"
 }
+
+@test "hardening #3: register refuses an invalid --mode" {
+	run cc-session register telegram:1 gpu-1 /a d-1 --mode bogus
+	assert_one_line_error
+	assert_output --partial 'mode: "bogus" is not auto, code, plan or ask'
+	run cc-session register telegram:1 gpu-1 /a d-1 --mode Plan
+	assert_failure
+	run cc-session list
+	assert_output ''
+}
+
+@test "hardening #10: list -t escapes control characters and line breaks from the data" {
+	cc-session register telegram:1 gpu-1 $'/a\e[31m\nFAKE ROW' d-1 >/dev/null
+	run cc-session list -t
+	assert_success
+	[ "${#lines[@]}" -eq 2 ]
+	assert_output --partial '/a\x1b[31m\x0aFAKE ROW'
+	! grep -q $'\e' <<<"$output" || false
+}

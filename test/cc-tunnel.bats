@@ -4,6 +4,7 @@
 
 load lib/common.bash
 load lib/sshd.bash
+bats_require_minimum_version 1.5.0
 
 stub_daemon() {	# starts the stub; sets STUB_PORT, STUB_PID
 	cat >"$BATS_TEST_TMPDIR/stub.py" <<'EOF'
@@ -592,4 +593,81 @@ EOF
 	assert_success
 	assert_output back
 	grep -q "reconnect failed" "$HOME/.codecast/tunnels/a.log"
+}
+
+@test "hardening #4: through the tunnel only the owner drives the daemon; another user is refused on the head and on the peer" {
+	command -v runuser >/dev/null || skip "no runuser"
+	[ "$(id -u)" = 0 ] || skip "runuser -u nobody needs root"
+	sshd_start a
+	fp=$(sshd_free_port)
+	peer a "$SSHD_PORT_a" "ssh_user: root" "ssh_key: $SSHD_CLIENT_KEY" | write_config
+	sed -i "s/daemon_port: 1/daemon_port: $fp/" "$CFG"
+	run cc-tunnel a
+	assert_success
+	port=$output
+	local body='{"method":"session.create","params":{"path":"/tmp"}}' dport
+	# another user on the head, at the tunnel's port
+	run runuser -u nobody -- curl -sS -w ' %{http_code}' -H 'Content-Type: application/json' -d "$body" "http://127.0.0.1:$port/rpc"
+	assert_output "Unauthorized: missing Bearer token 401"
+	# another user on the peer, at the daemon's own port
+	dport=$(cat "$SSHD_REMOTE_HOME/.codecast/daemon.port")
+	run runuser -u nobody -- curl -sS -w ' %{http_code}' -H 'Content-Type: application/json' -d "$body" "http://127.0.0.1:$dport/rpc"
+	assert_output "Unauthorized: missing Bearer token 401"
+	# the owner: unchanged workflow, the token found from the port
+	run --separate-stderr cc-rpc "$(cc-tunnel a)" health.check
+	assert_success
+	DAEMON_PID=$(echo "$output" | jq -r .pid)
+	run --separate-stderr cc-rpc "$(cc-tunnel a)" session.create path=/tmp
+	assert_success
+	echo "$output" | jq -e '.sessionId | length == 36'
+	# the token cached 0600 on the head, the peer's own
+	[ "$(stat -c %a "$HOME/.codecast/tunnels/a.token")" = 600 ]
+	assert_equal "$(cat "$HOME/.codecast/tunnels/a.token")" "$(cat "$SSHD_REMOTE_HOME/.codecast/daemon.token")"
+	run --separate-stderr cc-rpc "$port" session.list
+	assert_success
+	echo "$output" | jq -e '.sessions | length == 1'
+	# --close removes the cache with the holder's state
+	cc-tunnel --close a
+	[ ! -e "$HOME/.codecast/tunnels/a.token" ]
+}
+
+@test "hardening #8: a loose ~/.codecast/tunnels or another user's socket is refused, with how to fix it" {
+	peer a 1 "ssh_user: root" "ssh_key: $SSHD_CLIENT_KEY" | write_config
+	mkdir -p "$HOME/.codecast/tunnels"
+	chmod 777 "$HOME/.codecast/tunnels"
+	run cc-tunnel exec a -- true
+	assert_failure
+	assert_output --partial "$HOME/.codecast/tunnels: mode 0777 lets other users in; refusing to use it (chmod 700 $HOME/.codecast/tunnels)"
+	run cc-tunnel a
+	assert_failure
+	assert_output --partial "(chmod 700 $HOME/.codecast/tunnels)"
+	chmod 700 "$HOME/.codecast/tunnels"
+	chmod 777 "$HOME/.codecast"
+	run cc-tunnel --list
+	assert_failure
+	assert_output --partial "$HOME/.codecast: mode 0777 lets other users in; refusing to use it (chmod go-w $HOME/.codecast)"
+	chmod 700 "$HOME/.codecast"
+	# a control socket that is not this user's: nothing is sent to it
+	command -v runuser >/dev/null || skip "no runuser"
+	[ "$(id -u)" = 0 ] || skip "needs root to make another user's socket"
+	python3 - "$HOME/.codecast/tunnels/a.sock" "$BATS_TEST_TMPDIR/got" <<'PY' &
+import os, socket, sys, pwd
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+os.chown(sys.argv[1], pwd.getpwnam("nobody").pw_uid, -1)
+s.listen(8)
+s.settimeout(8)
+try:
+    c, _ = s.accept()
+    open(sys.argv[2], "wb").write(c.recv(100))
+except socket.timeout:
+    pass
+PY
+	STUB_PID=$!
+	for _ in $(seq 50); do [ -S "$HOME/.codecast/tunnels/a.sock" ] && break; sleep 0.05; done
+	sleep 0.2
+	run cc-tunnel exec a -- true
+	assert_failure
+	assert_output --partial "$HOME/.codecast/tunnels/a.sock: not a socket of yours"
+	[ ! -e "$BATS_TEST_TMPDIR/got" ]
 }

@@ -19,6 +19,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: cc-daemon [-v] [-p PORT] [-b ADDR] [--tokens FILE] "
 	    "[--port-file FILE]\n"
+	    "                 [--request-timeout SECS] [--idle-timeout SECS]\n"
+	    "                 [--max-connections N] [--replay-max BYTES]\n"
 	    "                 [--tls] [--tls-cert FILE --tls-key FILE]\n"
 	    "       cc-daemon --fingerprint [-b ADDR] "
 	    "[--tls-cert FILE --tls-key FILE]\n"
@@ -41,10 +43,28 @@ usage(FILE *f)
 	    "      --tls-key FILE   its private key, PEM (~/.codecast/tls-key.pem)\n"
 	    "      --fingerprint    print the certificate's sha256:HEX (creating the\n"
 	    "                       pair if needed) and exit\n"
+	    "      --request-timeout SECS  a whole request must arrive within (10)\n"
+	    "      --idle-timeout SECS     a keep-alive connection is closed after\n"
+	    "                       this long without a request (30)\n"
+	    "      --max-connections N     connection cap (512; lower when the\n"
+	    "                       descriptor limit needs it)\n"
+	    "      --replay-max BYTES      events kept per session for\n"
+	    "                       session.reconnect (33554432)\n"
 	    "  -v, --verbose        log requests and the CLIs' stderr to stderr\n"
 	    "  -c, --config FILE    accepted and ignored (upstream compatibility)\n"
 	    "  -V, --version        print \"cc-daemon " CC_VERSION "\"\n"
 	    "  -h, --help           this text\n");
+}
+
+static long long
+parse_num(const char *s, const char *what, long long min, long long max)
+{
+	long long v;
+
+	if (!str_to_ll(s, min, max, &v))
+		errx(2, "%s: not a number from %lld to %lld: %s", what, min, max,
+		    s);
+	return v;
 }
 
 static int
@@ -99,6 +119,10 @@ main(int argc, char **argv)
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "fingerprint", no_argument, NULL, 'F' },
+		{ "request-timeout", required_argument, NULL, 'R' },
+		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "max-connections", required_argument, NULL, 'M' },
+		{ "replay-max", required_argument, NULL, 'X' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -112,6 +136,7 @@ main(int argc, char **argv)
 	char *conf_path, *errmsg = NULL, *tokens = NULL, *bind = NULL;
 	char *cert = NULL, *key = NULL;
 	bool tls_opt = false, fp_mode = false;
+	long long req_to = 0, idle_to = 0, maxconn = 0, replay = -1;
 	int ch, rc;
 
 	memset(&o, 0, sizeof(o));
@@ -140,6 +165,18 @@ main(int argc, char **argv)
 			break;
 		case 'F':
 			fp_mode = true;
+			break;
+		case 'R':
+			req_to = parse_num(optarg, "--request-timeout", 1, 3600);
+			break;
+		case 'I':
+			idle_to = parse_num(optarg, "--idle-timeout", 1, 3600);
+			break;
+		case 'M':
+			maxconn = parse_num(optarg, "--max-connections", 1, 65536);
+			break;
+		case 'X':
+			replay = parse_num(optarg, "--replay-max", 0, 1LL << 40);
 			break;
 		case 'c':
 			break;
@@ -222,6 +259,14 @@ main(int argc, char **argv)
 	o.port_tries = 100;
 	o.ping_secs = 30;
 	o.kill_secs = 5;
+	o.request_timeout = req_to ? (int)req_to : conf.request_timeout ?
+	    conf.request_timeout : 10;
+	o.idle_timeout = idle_to ? (int)idle_to : conf.idle_timeout ?
+	    conf.idle_timeout : 30;
+	o.max_connections = maxconn ? (int)maxconn : conf.max_connections ?
+	    conf.max_connections : 512;
+	o.replay_max = (size_t)(replay >= 0 ? replay : conf.replay_max >= 0 ?
+	    conf.replay_max : 32LL << 20);
 	/* Stricter only: make loopback clients show a token too (tests). */
 	if ((env = getenv("CC_DAEMON_STRICT_AUTH")) != NULL && strcmp(env, "1") == 0)
 		o.strict_auth = true;

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "daemon_token.h"
 #include "rpc.h"
 #include "util.h"
 
@@ -37,10 +38,14 @@ usage(FILE *f)
 "         {JSON object}    all params at once (the only PARAM)\n"
 "\n"
 "options:\n"
-"  --token T           send Authorization: Bearer T (default $CODECAST_TOKEN)\n"
+"  --token T           send Authorization: Bearer T (default $CODECAST_TOKEN,\n"
+"                      else the cached owner token of a daemon on this\n"
+"                      machine's PORT: its own, or a tunnel's)\n"
 "  --token-file FILE   read the token from FILE\n"
 "  --fingerprint sha256:HEX  pin the https server certificate's SHA-256\n"
 "  --cacert FILE       verify https against the CAs in FILE\n"
+"  --insecure          allow sending the token over http:// to a host that\n"
+"                      is not loopback (refused otherwise)\n"
 "  --peer ID [-c CONFIG]  take the token and tls_fingerprint of that peer\n"
 "                      from the config (when not given as options)\n"
 "  --timeout SECS      total time limit (default 30; none for session.send)\n"
@@ -149,7 +154,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_TOKEN = 256, O_TOKENFILE, O_FP, O_TIMEOUT, O_IDLE, O_RETRY,
-	    O_FOLLOW, O_PINGS, O_MAXEV, O_PEER, O_CACERT };
+	    O_FOLLOW, O_PINGS, O_MAXEV, O_PEER, O_CACERT, O_INSECURE };
 	static const struct option opts[] = {
 		{ "token", required_argument, NULL, O_TOKEN },
 		{ "token-file", required_argument, NULL, O_TOKENFILE },
@@ -162,6 +167,7 @@ main(int argc, char **argv)
 		{ "max-event", required_argument, NULL, O_MAXEV },
 		{ "peer", required_argument, NULL, O_PEER },
 		{ "cacert", required_argument, NULL, O_CACERT },
+		{ "insecure", no_argument, NULL, O_INSECURE },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -173,6 +179,7 @@ main(int argc, char **argv)
 	const char *peer_id = NULL, *config_file = NULL, *cacert = NULL;
 	const char *method;
 	long total = -1;
+	bool insecure = false;
 	json_t *params, *sid;
 	int c, rc;
 
@@ -209,6 +216,9 @@ main(int argc, char **argv)
 			break;
 		case O_CACERT:
 			cacert = optarg;
+			break;
+		case O_INSECURE:
+			insecure = true;
 			break;
 		case 'c':
 			config_file = optarg;
@@ -267,6 +277,8 @@ main(int argc, char **argv)
 			token = xstrdup(p->token);
 		if (fp == NULL && p->tls_fingerprint && *p->tls_fingerprint)
 			fp = xstrdup(p->tls_fingerprint);
+		if (p->insecure)
+			insecure = true;
 		config_free(cf);
 		free(path);
 	}
@@ -274,6 +286,11 @@ main(int argc, char **argv)
 		token = xstrdup(getenv("CODECAST_TOKEN"));
 	if (rpc_target_parse(&t, argv[0], token, fp, &emsg) == -1)
 		errx(EX_USAGE_, "%s", emsg);
+	t.insecure = insecure;
+	/* A daemon on this machine (its own port, or a tunnel's): the owner
+	 * token cached for that port, when there is one. */
+	if (t.token == NULL && rpc_target_local_port(&t) > 0)
+		t.token = daemon_token_for_port(rpc_target_local_port(&t));
 	if (cacert) {
 		if (access(cacert, R_OK) == -1)
 			err(EX_USAGE_, "--cacert: %s", cacert);

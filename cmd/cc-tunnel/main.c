@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "paths.h"
+#include "urlhost.h"
 #include "table.h"
 #include "tunnel.h"
 #include "util.h"
@@ -108,6 +109,11 @@ print_http(const struct peer *p)
 
 	if (url == NULL)
 		errx(EX_ERR, "%s: transport http needs an address", p->id);
+	/* The token would travel in clear text to whoever asks this URL. */
+	if (p->token && *p->token && !p->insecure && url_cleartext(url))
+		errx(EX_ERR, "%s: %s: refusing an http:// address for a peer "
+		    "with a token (it would travel in clear text); use "
+		    "https://, or set insecure: true", p->id, url);
 	printf("%s\n", url);
 	free(url);
 }
@@ -299,6 +305,17 @@ cmd_ensure(const struct config *cfg, const char *id, int timeout_ms,
 		if (rc)
 			return rc;
 	}
+	/* The daemon's owner token, for cc-rpc: fetched when the holder is
+	 * new or nothing is cached yet. */
+	char *tp = tunnel_token_path(id);
+	if (tp && (started || access(tp, F_OK) == -1) &&
+	    tunnel_fetch_token(id, &e) == -1) {
+		warnx("%s: the daemon's token: %s", id, e);
+		free(e);
+		free(tp);
+		return EX_ERR;
+	}
+	free(tp);
 	printf("%d\n", port);
 	return EX_OK_;
 }

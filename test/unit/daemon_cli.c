@@ -127,25 +127,67 @@ main(void)
 {
 	/* argv per CLI and mode (upstream §6.1, §6.2) */
 	is_argv(CLI_CLAUDE, "auto", NULL, NULL,
-	    "claude|-p|hi|--output-format|stream-json|--include-partial-messages|--verbose|--dangerously-skip-permissions",
+	    "claude|-p|--output-format|stream-json|--include-partial-messages|--verbose|--dangerously-skip-permissions|--|hi",
 	    "claude auto");
-	is_argv(CLI_CLAUDE, "plan", "m", "sid",
-	    "claude|-p|hi|--output-format|stream-json|--include-partial-messages|--verbose|--model|m|--resume|sid",
+	is_argv(CLI_CLAUDE, "plan", "m", "0b6c4c52-6a35-4b8e-9c1e-9a0c1f2d3e4f",
+	    "claude|-p|--output-format|stream-json|--include-partial-messages|--verbose|--model|m|--resume|0b6c4c52-6a35-4b8e-9c1e-9a0c1f2d3e4f|--|hi",
 	    "claude plan, model, resume");
 	is_argv(CLI_CLAUDE, "bogus", NULL, "",
-	    "claude|-p|hi|--output-format|stream-json|--include-partial-messages|--verbose|--dangerously-skip-permissions",
-	    "claude: unknown mode is auto, empty resume id ignored");
-	is_argv(CLI_CODEX, "code", NULL, NULL, "codex|exec|--json|--full-auto|--cd|/w|hi",
+	    "claude|-p|--output-format|stream-json|--include-partial-messages|--verbose|--|hi",
+	    "claude: an invalid mode is never auto, empty resume id ignored");
+	is_argv(CLI_CODEX, "code", NULL, NULL, "codex|exec|--json|--full-auto|--cd|/w|--|hi",
 	    "codex code");
-	is_argv(CLI_CODEX, "ask", "o4", "t1",
-	    "codex|exec|resume|t1|--json|--sandbox|read-only|--approval-policy|on-failure|--model|o4|--cd|/w|hi",
+	is_argv(CLI_CODEX, "ask", "o4", "0199a213-81c0-7800-8aa1-bbab2a035a53",
+	    "codex|exec|resume|0199a213-81c0-7800-8aa1-bbab2a035a53|--json|--sandbox|read-only|--approval-policy|on-failure|--model|o4|--cd|/w|--|hi",
 	    "codex ask resume");
-	is_argv(CLI_GEMINI, "plan", NULL, "g",
-	    "gemini|-p|hi|--output-format|stream-json|--sandbox|--resume|g", "gemini plan");
+	is_argv(CLI_GEMINI, "plan", NULL, "latest",
+	    "gemini|--prompt=hi|--output-format|stream-json|--sandbox|--resume|latest", "gemini plan");
 	is_argv(CLI_GEMINI, "ask", NULL, NULL,
-	    "gemini|-p|hi|--output-format|stream-json", "gemini ask");
-	is_argv(CLI_OPENCODE, "auto", "x", "s",
-	    "opencode|run|hi|--format|json|--quiet|--yolo|--model|x|--session|s", "opencode auto");
+	    "gemini|--prompt=hi|--output-format|stream-json", "gemini ask");
+	is_argv(CLI_OPENCODE, "auto", "x", "ses_abc",
+	    "opencode|run|--format|json|--quiet|--yolo|--model|x|--session|ses_abc|--|hi", "opencode auto");
+	/* hardening #2: nothing from the client is read as an option */
+	{
+		static const enum cli_kind kinds[] = { CLI_CLAUDE, CLI_CODEX,
+		    CLI_GEMINI, CLI_OPENCODE };
+
+		for (size_t i = 0; i < 4; i++) {
+			char **v = cli_argv(kinds[i], "plan", "-m", "--yolo",
+			    "--dangerously-skip-permissions", "/w");
+			size_t n = 0;
+			int opt_like = 0;
+
+			while (v[n])
+				n++;
+			for (size_t j = 0; j < n; j++)
+				if (strcmp(v[j], "--dangerously-skip-permissions") == 0 ||
+				    strcmp(v[j], "-m") == 0 || strcmp(v[j], "--yolo") == 0)
+					opt_like++;
+			if (kinds[i] == CLI_GEMINI)
+				ok(opt_like == 0 && strcmp(v[1],
+				    "--prompt=--dangerously-skip-permissions") == 0,
+				    "gemini: the message is glued to --prompt=");
+			else
+				ok(opt_like == 1 && strcmp(v[n - 2], "--") == 0 &&
+				    strcmp(v[n - 1], "--dangerously-skip-permissions") == 0,
+				    "claude, codex, opencode: the message follows --; "
+				    "model and id of the wrong shape left out");
+			cli_argv_free(v);
+		}
+		ok(cli_model_valid("claude-opus-4-1") && cli_model_valid("openai/gpt-4o") &&
+		    cli_model_valid("sonnet[1m]") && !cli_model_valid("-x") &&
+		    !cli_model_valid("") && !cli_model_valid("a b") &&
+		    !cli_model_valid(NULL), "model shapes");
+		ok(cli_session_id_valid(CLI_CLAUDE, "0b6c4c52-6a35-4b8e-9c1e-9a0c1f2d3e4f") &&
+		    !cli_session_id_valid(CLI_CLAUDE, "--resume") &&
+		    !cli_session_id_valid(CLI_CLAUDE, "0b6c4c52-6a35-4b8e-9c1e-9a0c1f2d3e4") &&
+		    cli_session_id_valid(CLI_GEMINI, "latest") &&
+		    cli_session_id_valid(CLI_GEMINI, "3") &&
+		    !cli_session_id_valid(CLI_GEMINI, "-3") &&
+		    cli_session_id_valid(CLI_OPENCODE, "ses_1a2B") &&
+		    !cli_session_id_valid(CLI_OPENCODE, "ses_") &&
+		    !cli_session_id_valid(CLI_OPENCODE, "-ses_1"), "session id shapes");
+	}
 	is_int(cli_kind_of("weird"), CLI_CLAUDE, "unknown cli_type is claude");
 	ok(cli_mode_valid("ask") && !cli_mode_valid("ASK") && !cli_mode_valid(NULL),
 	    "mode validation");
