@@ -407,10 +407,15 @@ peer_target(struct engine *e, const char *peer, target_cb cb, struct ctx *c)
 	*tail = w;
 	if (!l->tunneling) {
 		struct ctx *tc = ctx_new(e, NULL);
-		char **argv = tool_argv(e, "cc-tunnel", 1);
+		char **argv = tool_argv(e, "cc-tunnel", 2);
 
 		tc->s[0] = xstrdup(peer);
-		argv[3] = xstrdup(peer);
+		/* After a failure the daemon is checked even if this tunnel
+		 * saw it answer before. */
+		argv[3] = xstrdup(l->failed ? "--check" : peer);
+		if (l->failed)
+			argv[4] = xstrdup(peer);
+		l->failed = false;
 		l->tunneling = true;	/* before the start, which may fail */
 		tool_start(e, argv, NULL, 0, TUNNEL_TIMEOUT_MS, tunnel_done, tc);
 		argv_free(argv);
@@ -493,6 +498,7 @@ call_done(struct engine *e, struct ctx *tc, const char *out, const char *err)
 		k->retried = true;
 		free(l->target);
 		l->target = NULL;
+		l->failed = true;
 		c2->call = k;
 		peer_target(e, k->peer, call_with_target, c2);
 		return;

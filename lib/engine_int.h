@@ -116,6 +116,7 @@ struct peer_link {
 	char *id;
 	char *target;			/* NULL: not known */
 	bool tunneling;			/* cc-tunnel running */
+	bool failed;			/* a call failed: cc-tunnel --check */
 	struct target_wait *waiters;
 };
 

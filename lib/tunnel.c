@@ -178,7 +178,8 @@ read_state(const char *peer, const char *ext)
 static void
 remove_state(const char *peer)
 {
-	static const char *exts[] = { "pid", "port", "started", "sock", "token" };
+	static const char *exts[] = { "pid", "port", "started", "sock", "token",
+	    "ensured" };
 
 	for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
 		char *f = state_file(peer, exts[i]);
@@ -1788,6 +1789,30 @@ token_out(void *arg, int stream, const char *p, size_t n)
 		return -1;
 	buf_append(b, p, n);
 	return 0;
+}
+
+int
+tunnel_mark_ensured(const char *peer)
+{
+	char *pid = read_state(peer, "pid");
+	int rc;
+
+	if (pid == NULL)
+		return -1;
+	rc = write_state(peer, "ensured", pid);
+	free(pid);
+	return rc;
+}
+
+bool
+tunnel_is_ensured(const char *peer)
+{
+	char *pid = read_state(peer, "pid"), *m = read_state(peer, "ensured");
+	bool yes = pid && m && *pid && strcmp(pid, m) == 0;
+
+	free(pid);
+	free(m);
+	return yes;
 }
 
 char *

@@ -10,7 +10,7 @@
  * meanwhile wait in the listen backlog.
  *
  * State in ~/.codecast/tunnels/ (0700): PEER.pid, PEER.port, PEER.started,
- * PEER.token (0600 files), PEER.sock (the control socket, 0600), PEER.log
+ * PEER.token, PEER.ensured (0600 files), PEER.sock (the control socket, 0600), PEER.log
  * (the detached holder's log), PEER.lock (serialises starting).  The
  * directory must be the user's with no access for others, and
  * ~/.codecast the user's and writable by nobody else; a control socket
@@ -105,6 +105,12 @@ int tunnel_fetch_token(const char *peer, char **errmsg);
 /* ~/.codecast/tunnels/PEER.token (malloc'd), NULL when the directory is
  * not usable (see cc-tunnel(1), FILES). */
 char *tunnel_token_path(const char *peer);
+
+/* PEER.ensured: the holder whose pid it names has seen its daemon answer
+ * (after starting it when needed).  A holder started by another command
+ * (cc-deploy) is not, so the next cc-tunnel makes sure of the daemon. */
+int tunnel_mark_ensured(const char *peer);
+bool tunnel_is_ensured(const char *peer);
 
 /* The exit code cc-tunnel uses for a failure class. */
 int tunnel_exit_code(enum ssh_fail why);

@@ -506,6 +506,30 @@ ssh_teardown() {
 	ssh_teardown
 }
 
+@test "ssh: a holder that cc-deploy started still gets its daemon made sure of by cc-tunnel" {
+	ssh_setup
+	run cc-deploy prepare gpu app
+	assert_success
+	[ -d "$SSHD_REMOTE_HOME/Projects/app" ]
+	# nothing runs on the peer yet; cc-tunnel deploys and starts it
+	run cc-tunnel gpu
+	assert_success
+	port=$output
+	run cc-rpc "$port" health.check
+	assert_success
+	[ -f "$HOME/.codecast/tunnels/gpu.ensured" ]
+	# the daemon stopped behind the tunnel's back: --check starts it again
+	run cc-deploy stop gpu
+	assert_success
+	run cc-rpc --timeout 3 "$port" health.check
+	assert_failure
+	run cc-tunnel --check gpu
+	assert_success
+	assert_output "$port"
+	run cc-rpc "$port" health.check
+	assert_success
+}
+
 @test "ssh: stop, start, status, skills, prepare with a local git repository" {
 	ssh_setup
 	run cc-deploy ensure gpu

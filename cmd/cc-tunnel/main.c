@@ -52,6 +52,7 @@ usage(FILE *f)
 "  -c, --config FILE   config file (default $CODECAST_CONFIG, ~/.codecast/config.yaml)\n"
 "      --timeout SECS  connect timeout per hop (default 10)\n"
 "      --no-ensure     do not check (and start) the peer's daemon\n"
+"      --check         check the daemon even when this tunnel saw it answer\n"
 "  -f, --foreground    hold the tunnel in this process, log on stderr\n"
 "      --list          one JSON object per tunnel: peer, port, pid, started, alive\n"
 "  -t                  with --list: a table\n"
@@ -269,7 +270,7 @@ ensure_daemon(const struct config *cfg, const struct peer *p, int port)
 
 static int
 cmd_ensure(const struct config *cfg, const char *id, int timeout_ms,
-    bool no_ensure)
+    bool no_ensure, bool check)
 {
 	const struct peer *p = find_peer(cfg, id);
 	int port;
@@ -281,7 +282,7 @@ cmd_ensure(const struct config *cfg, const char *id, int timeout_ms,
 	case TRANSPORT_LOCAL: {
 		/* No tunnel: the daemon's own port, made to answer first. */
 		long long lport = local_daemon_port(p);
-		if (!no_ensure && !healthy((int)lport, 2000)) {
+		if (!no_ensure && !healthy((int)lport, check ? 5000 : 2000)) {
 			int rc = deploy_ensure(cfg, p, &lport);
 			if (rc)
 				return rc;
@@ -300,10 +301,16 @@ cmd_ensure(const struct config *cfg, const char *id, int timeout_ms,
 		free(e);
 		return tunnel_exit_code(why) ? tunnel_exit_code(why) : EX_ERR;
 	}
-	if (started && !no_ensure) {
+	/* The daemon is made sure of when this holder is new, when another
+	 * command started the holder, and with --check (a caller saw the
+	 * daemon fail). */
+	if (!no_ensure && (started || check || !tunnel_is_ensured(id))) {
 		int rc = ensure_daemon(cfg, p, port);
 		if (rc)
 			return rc;
+		if (tunnel_mark_ensured(id) == -1)
+			warn("%s: ~/.codecast/tunnels/%s.ensured", id, id);
+		started = true;		/* and its token fetched again */
 	}
 	/* The daemon's owner token, for cc-rpc: fetched when the holder is
 	 * new or nothing is cached yet. */
@@ -464,11 +471,12 @@ cmd_close_all(void)
 int
 main(int argc, char **argv)
 {
-	enum { O_TIMEOUT = 256, O_NO_ENSURE, O_LIST, O_CLOSE, O_CLOSE_ALL };
+	enum { O_TIMEOUT = 256, O_NO_ENSURE, O_LIST, O_CLOSE, O_CLOSE_ALL, O_CHECK };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "no-ensure", no_argument, NULL, O_NO_ENSURE },
+		{ "check", no_argument, NULL, O_CHECK },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "list", no_argument, NULL, O_LIST },
 		{ "close", required_argument, NULL, O_CLOSE },
@@ -478,7 +486,7 @@ main(int argc, char **argv)
 	};
 	const char *config_opt = NULL, *close_id = NULL;
 	bool no_ensure = false, fg = false, list = false, table = false,
-	    close_all = false;
+	    close_all = false, check = false;
 	int timeout_ms = 10000, ch;
 	long long v;
 
@@ -491,6 +499,7 @@ main(int argc, char **argv)
 			timeout_ms = (int)v * 1000;
 			break;
 		case O_NO_ENSURE: no_ensure = true; break;
+		case O_CHECK: check = true; break;
 		case 'f': fg = true; break;
 		case O_LIST: list = true; break;
 		case 't': table = true; break;
@@ -537,7 +546,7 @@ main(int argc, char **argv)
 	}
 	struct config *cfg = load_config(config_opt);
 	int rc = fg ? cmd_foreground(cfg, argv[0], timeout_ms) :
-	    cmd_ensure(cfg, argv[0], timeout_ms, no_ensure);
+	    cmd_ensure(cfg, argv[0], timeout_ms, no_ensure, check);
 	config_free(cfg);
 	return rc;
 }
