@@ -120,13 +120,33 @@ struct run {
 	bool out_eof, err_eof, reaped, paused, sid_seen, signalled;
 };
 
+/* A message waiting for the session's run, and the stream of the client
+ * that sent it: its reply goes there when it runs (NULL: none). */
+struct pend {
+	struct pend *next;
+	char *msg;
+	struct stream *st;
+};
+
+/* An event of the session's recent history (for session.reconnect with
+ * since): its number and its compact JSON text. */
+struct hist {
+	struct hist *next;
+	unsigned long long seq;
+	char *text;
+};
+
 struct session {
 	struct session *next;
 	char id[37];
 	char *path, *mode, *cli_type, *model, *sdk_id;
 	char *created_at, *last_activity;
 	struct run *run;		/* current run: busy while non-NULL */
-	struct strq pending;		/* messages waiting for the run */
+	struct pend *pend, **pend_tail;	/* messages waiting for the run */
+	size_t npend;
+	unsigned long long seq;		/* the last event's number */
+	struct hist *hist, **hist_tail;	/* the recent events, numbered */
+	size_t hist_bytes;
 	struct strq responses;		/* events kept for session.reconnect */
 	size_t responses_bytes;		/* their size, as counted by keep() */
 	unsigned long long dropped;	/* events dropped since the last
@@ -325,6 +345,50 @@ session_keep_clear(struct session *s)
 	strq_clear(&s->responses);
 	s->responses_bytes = 0;
 	s->dropped = 0;
+}
+
+/* Number an event and remember it in the session's history, which keeps
+ * the last HISTORY_MAX bytes (whether the events were delivered or not), so
+ * a client that lost its reader (an engine killed mid-reply) gets the whole
+ * reply again with session.reconnect since=N. */
+#define HISTORY_MAX	((size_t)8 << 20)
+
+static unsigned long long
+session_number(struct session *s, const char *text, size_t len)
+{
+	struct hist *h = xmalloc(sizeof(*h));
+
+	h->next = NULL;
+	h->seq = ++s->seq;
+	h->text = xstrndup(text, len);
+	if (s->hist_tail == NULL)
+		s->hist_tail = &s->hist;
+	*s->hist_tail = h;
+	s->hist_tail = &h->next;
+	s->hist_bytes += KEEP_COST(len);
+	while (s->hist_bytes > HISTORY_MAX && s->hist && s->hist != h) {
+		struct hist *old = s->hist;
+
+		s->hist = old->next;
+		s->hist_bytes -= KEEP_COST(strlen(old->text));
+		free(old->text);
+		free(old);
+	}
+	return h->seq;
+}
+
+static void
+session_history_clear(struct session *s)
+{
+	while (s->hist) {
+		struct hist *h = s->hist;
+
+		s->hist = h->next;
+		free(h->text);
+		free(h);
+	}
+	s->hist_tail = &s->hist;
+	s->hist_bytes = 0;
 }
 
 /* -------------------------------------------------------------- stream */
@@ -590,10 +654,17 @@ run_emit(struct run *r, json_t *ev)
 		    cli_model_valid(cli_event_model(ev)))
 			set_str(&s->model, cli_event_model(ev));
 	}
+	if (s) {
+		/* The number goes in as the last member; the history keeps
+		 * the same text. */
+		json_object_set_new(ev, "seq", json_integer((json_int_t)(s->seq + 1)));
+	}
 	text = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	if (text == NULL)
 		return;
 	len = strlen(text);
+	if (s)
+		session_number(s, text, len);
 	if (r->stream && !r->stream->closed) {
 		stream_add(r->stream, text, len);
 		free(text);
@@ -609,20 +680,34 @@ run_emit_partial(struct run *r, const char *tok, size_t toklen)
 {
 	static const char pre[] = "{\"type\":\"partial\",\"content\":";
 	struct stream *st = r->stream;
+	char num[32];
+	size_t numlen = 0, evlen;
+	char *ev;
 
+	if (r->sess) {
+		numlen = (size_t)snprintf(num, sizeof(num), ",\"seq\":%llu",
+		    r->sess->seq + 1);
+	}
+	evlen = sizeof(pre) - 1 + toklen + numlen + 1;
 	if (st && !st->closed) {
 		char *o;
 
-		buf_reserve(&st->out, 6 + sizeof(pre) + toklen + 3);
+		buf_reserve(&st->out, 6 + evlen + 3);
 		o = st->out.s + st->out.len;
 		memcpy(o, "data: ", 6);
-		memcpy(o + 6, pre, sizeof(pre) - 1);
-		memcpy(o + 6 + sizeof(pre) - 1, tok, toklen);
-		memcpy(o + 6 + sizeof(pre) - 1 + toklen, "}\n\n", 4);
-		st->out.len += 6 + sizeof(pre) - 1 + toklen + 3;
-	} else if (r->sess)
-		session_keep(r->srv, r->sess, xasprintf("%s%.*s}", pre,
-		    (int)toklen, tok));
+		ev = o + 6;
+		memcpy(ev, pre, sizeof(pre) - 1);
+		memcpy(ev + sizeof(pre) - 1, tok, toklen);
+		memcpy(ev + sizeof(pre) - 1 + toklen, num, numlen);
+		memcpy(ev + sizeof(pre) - 1 + toklen + numlen, "}\n\n", 4);
+		st->out.len += 6 + evlen + 2;
+		if (r->sess)
+			session_number(r->sess, ev, evlen);
+	} else if (r->sess) {
+		ev = xasprintf("%s%.*s%s}", pre, (int)toklen, tok, num);
+		session_number(r->sess, ev, evlen);
+		session_keep(r->srv, r->sess, ev);
+	}
 }
 
 static void
@@ -736,8 +821,18 @@ run_maybe_finish(struct run *r)
 		s->run = NULL;
 		touch(s);
 		vlog(srv, "%s: run ended", s->id);
-		if (!srv->stopping && (next = strq_pop(&s->pending)) != NULL) {
-			run_start(srv, s, next, NULL);
+		if (!srv->stopping && s->pend != NULL) {
+			struct pend *p = s->pend;
+			struct stream *pst = p->st;
+
+			if ((s->pend = p->next) == NULL)
+				s->pend_tail = &s->pend;
+			s->npend--;
+			next = p->msg;
+			free(p);
+			/* The client that sent it gets its reply, when it is
+			 * still there (else the events are kept). */
+			run_start(srv, s, next, pst);
 			free(next);
 		}
 	}
@@ -1053,6 +1148,36 @@ sigchld_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------ sessions */
 
+/* Drop the waiting messages; each one's client is told with an error
+ * event (its reply will not come) and its stream ended. */
+static void
+session_drop_pending(struct session *s, const char *why)
+{
+	while (s->pend) {
+		struct pend *p = s->pend;
+
+		s->pend = p->next;
+		if (p->st) {
+			json_t *e = json_pack("{s:s, s:s, s:I}", "type", "error",
+			    "message", why, "seq", (json_int_t)(s->seq + 1));
+			char *t = json_dumps(e, JSON_COMPACT);
+
+			json_decref(e);
+			if (t) {
+				session_number(s, t, strlen(t));
+				if (!p->st->closed)
+					stream_add(p->st, t, strlen(t));
+				free(t);
+			}
+			stream_finish(p->st);
+		}
+		free(p->msg);
+		free(p);
+	}
+	s->pend_tail = &s->pend;
+	s->npend = 0;
+}
+
 static void
 session_free(struct session *s)
 {
@@ -1063,8 +1188,9 @@ session_free(struct session *s)
 	free(s->sdk_id);
 	free(s->created_at);
 	free(s->last_activity);
-	strq_clear(&s->pending);
+	session_drop_pending(s, "The session was destroyed before this message ran");
 	session_keep_clear(s);
+	session_history_clear(s);
 	free(s);
 }
 
@@ -1117,7 +1243,7 @@ queue_stats(const struct session *s)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "userPending", json_integer((json_int_t)s->pending.n));
+	json_object_set_new(o, "userPending", json_integer((json_int_t)s->npend));
 	json_object_set_new(o, "responsePending",
 	    json_integer((json_int_t)s->responses.n));
 	json_object_set_new(o, "clientConnected",
@@ -1580,6 +1706,8 @@ m_create(struct call *c)
 	s->created_at = iso8601_now();
 	s->last_activity = xstrdup(s->created_at);
 	s->client_connected = true;
+	s->pend_tail = &s->pend;
+	s->hist_tail = &s->hist;
 	s->next = c->srv->sessions;
 	c->srv->sessions = s;
 	c->srv->nsessions++;
@@ -1622,18 +1750,30 @@ m_send(struct call *c)
 	}
 	touch(s);
 	if (s->run) {
-		json_t *q = json_object();
+		/* The client keeps its stream: the queued event now, pings
+		 * while it waits, and its reply when the message runs. */
+		struct pend *p = xcalloc(1, sizeof(*p));
+		json_t *q;
+		char *t;
 
-		strq_push(&s->pending, xstrdup(msg));
-		json_object_set_new(q, "type", json_string("queued"));
-		json_object_set_new(q, "position",
-		    json_integer((json_int_t)s->pending.n));
-		evs = json_array();
-		json_array_append_new(evs, q);
-		vlog(c->srv, "%s: busy; message queued at %zu", s->id,
-		    s->pending.n);
-		stream_events_only(c->srv, c->req, true, evs);
-		json_decref(evs);
+		p->msg = xstrdup(msg);
+		p->st = stream_open(c->srv, c->req, true);
+		if (s->pend_tail == NULL)
+			s->pend_tail = &s->pend;
+		*s->pend_tail = p;
+		s->pend_tail = &p->next;
+		s->npend++;
+		q = json_pack("{s:s, s:I, s:I}", "type", "queued", "position",
+		    (json_int_t)s->npend, "seq", (json_int_t)(s->seq + 1));
+		t = json_dumps(q, JSON_COMPACT);
+		json_decref(q);
+		if (t) {
+			session_number(s, t, strlen(t));
+			stream_add(p->st, t, strlen(t));
+			free(t);
+		}
+		stream_flush(p->st);
+		vlog(c->srv, "%s: busy; message queued at %zu", s->id, s->npend);
 		return;
 	}
 	run_start(c->srv, s, msg, stream_open(c->srv, c->req, true));
@@ -1773,7 +1913,7 @@ m_interrupt(struct call *c)
 	}
 	if (s->run) {
 		interrupted = true;
-		strq_clear(&s->pending);
+		session_drop_pending(s, "Interrupted before this message ran");
 		session_keep_clear(s);
 		run_terminate(s->run);
 		vlog(c->srv, "%s: interrupted", s->id);
@@ -1813,28 +1953,60 @@ m_reconnect(struct call *c)
 		return;
 	}
 	if ((s = session_find(c->srv, sid)) != NULL) {
+		json_t *since = json_object_get(c->params, "since");
+
 		s->client_connected = true;
-		if (s->dropped) {
-			json_t *t = json_object();
-			char *m = xasprintf("%llu earlier events were dropped: "
-			    "more than %zu bytes were kept for this session",
-			    s->dropped, c->srv->o->replay_max);
+		if (json_is_integer(since) && json_integer_value(since) >= 0) {
+			/* Ours: every event after `since` from the history,
+			 * delivered or not; the buffer is then spent. */
+			unsigned long long n = (unsigned long long)
+			    json_integer_value(since);
+			struct hist *h = s->hist;
 
-			json_object_set_new(t, "type", json_string("truncated"));
-			json_object_set_new(t, "dropped",
-			    json_integer((json_int_t)s->dropped));
-			json_object_set_new(t, "message", json_string(m));
-			json_array_append_new(a, t);
-			free(m);
-		}
-		s->dropped = 0;
-		s->responses_bytes = 0;
-		while ((e = strq_pop(&s->responses)) != NULL) {
-			json_t *ev = json_loads(e, JSON_DECODE_ANY, NULL);
+			if (h && h->seq > n + 1) {
+				char *m = xasprintf("events %llu to %llu are no "
+				    "longer kept", n + 1, h->seq - 1);
 
-			if (ev)
-				json_array_append_new(a, ev);
-			free(e);
+				json_array_append_new(a, json_pack("{s:s, s:I, s:s}",
+				    "type", "truncated", "dropped",
+				    (json_int_t)(h->seq - 1 - n), "message", m));
+				free(m);
+			}
+			for (; h; h = h->next) {
+				json_t *ev;
+
+				if (h->seq <= n)
+					continue;
+				if ((ev = json_loads(h->text, JSON_DECODE_ANY,
+				    NULL)) != NULL)
+					json_array_append_new(a, ev);
+			}
+			session_keep_clear(s);
+		} else {
+			if (s->dropped) {
+				json_t *t = json_object();
+				char *m = xasprintf("%llu earlier events were "
+				    "dropped: more than %zu bytes were kept "
+				    "for this session", s->dropped,
+				    c->srv->o->replay_max);
+
+				json_object_set_new(t, "type",
+				    json_string("truncated"));
+				json_object_set_new(t, "dropped",
+				    json_integer((json_int_t)s->dropped));
+				json_object_set_new(t, "message", json_string(m));
+				json_array_append_new(a, t);
+				free(m);
+			}
+			s->dropped = 0;
+			s->responses_bytes = 0;
+			while ((e = strq_pop(&s->responses)) != NULL) {
+				json_t *ev = json_loads(e, JSON_DECODE_ANY, NULL);
+
+				if (ev)
+					json_array_append_new(a, ev);
+				free(e);
+			}
 		}
 	}
 	json_object_set_new(r, "bufferedEvents", a);

@@ -695,6 +695,10 @@ on_event(struct engine *e, json_t *ev)
 		engine_complete(e, chan, jstr(ev, "ref"), jstr(ev, "command"),
 		    jstr(ev, "option"), jstr(ev, "value"));
 	} else if (strcmp(type, "failed") == 0) {
+		const char *op = jstr(ev, "op"), *ref = jstr(ev, "ref");
+
+		if (op && ref && !strcmp(op, "edit") && reply_edit_failed(e, ref))
+			return;
 		warnx("bridge: %s %s failed: %s", jstr(ev, "op") ? jstr(ev, "op") :
 		    "?", jstr(ev, "ref") ? jstr(ev, "ref") : "?",
 		    jstr(ev, "error") ? jstr(ev, "error") : "?");

@@ -220,6 +220,9 @@ void reply_start(struct engine *e, struct channel *ch, const json_t *row,
 void reply_event(struct reply *r, json_t *ev);
 void reply_stream_end(struct reply *r, const char *err);
 void reply_free(struct reply *r);
+/* The bridge could not edit ref: when it is a live reply's message, it is
+ * sent again (true). */
+bool reply_edit_failed(struct engine *e, const char *ref);
 /* Stop every reply's child without losing its place (engine stopping). */
 void replies_suspend(struct engine *e);
 

@@ -39,6 +39,15 @@ inflight_record(struct engine *e, struct reply *r)
 		    e->ref_base, ++e->next_ref);
 	st = json_pack("{s:s, s:s, s:s, s:I}", "peer", r->peer, "sid", r->sid,
 	    "display", r->display, "since", (json_int_t)r->since);
+	if (r->nmsgs > 0) {
+		/* The live reply's messages: a resumed reply edits them. */
+		json_t *refs = json_array();
+		size_t i;
+
+		for (i = 0; i < r->nmsgs; i++)
+			json_array_append_new(refs, json_string(r->msgs[i].ref));
+		json_object_set_new(st, "msgs", refs);
+	}
 	s = json_dumps(st, JSON_COMPACT);
 	json_decref(st);
 	if (sessdb_inflight_put(e->db, r->inflight_key, r->ch->id, s, &err) != 0) {
@@ -256,9 +265,24 @@ inflight_resume(struct engine *e)
 		r->inflight_key = xstrdup(key);
 		since = json_object_get(st, "since");
 		r->since = json_is_integer(since) ? json_integer_value(since) : -1;
-		if (r->head)
-			act_say(e, ch, "_(resuming the reply the head was writing "
-			    "when it restarted)_");
+		if (r->since >= 0 && !strcmp(r->display, "live") && e->can_edit) {
+			/* The daemon has the whole reply: it is rebuilt into
+			 * the messages that showed it so far. */
+			json_t *ref;
+			size_t k;
+
+			json_array_foreach(json_object_get(st, "msgs"), k, ref) {
+				if (!json_is_string(ref))
+					continue;
+				r->msgs = xreallocarray(r->msgs, r->nmsgs + 1,
+				    sizeof(*r->msgs));
+				r->msgs[r->nmsgs].ref = xstrdup(json_string_value(ref));
+				r->msgs[r->nmsgs].shown = xstrdup("");
+				r->nmsgs++;
+			}
+		} else if (r->head)
+			act_say(e, ch, "_(the rest of a reply cut short by a "
+			    "restart)_");
 		r->polling = true;
 		reply_poll(r);
 		json_decref(st);

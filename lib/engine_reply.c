@@ -518,6 +518,7 @@ live_flush(struct reply *r, bool final)
 		r->msgs[r->nmsgs].ref = act_send(e, r->ch, c.v[i]);
 		r->msgs[r->nmsgs].shown = xstrdup(c.v[i]);
 		r->nmsgs++;
+		inflight_record(e, r);	/* a restart edits it again */
 		if (!final)
 			act_typing(e, r->ch, true);
 	}
@@ -645,7 +646,7 @@ system_init(struct reply *r, json_t *ev)
 	const char *sid = r->sid, *mode, *name;
 	size_t i;
 
-	if (model == NULL || *model == '\0')
+	if (model == NULL || *model == '\0' || r->resumed)
 		return;
 	if (sessdb_resolve(e->db, r->ch->id, &row, &err) < 0) {
 		warnx("%s", err);
@@ -782,6 +783,8 @@ reply_finish(struct reply *r)
 		append_end(r);
 	if (r->end_error)
 		act_sayf(e, ch, "**Error:** %s", r->end_error);
+	if (r->resumed)
+		act_say(e, ch, "_(this reply was completed after a restart)_");
 	inflight_clear(e, r);
 	for (rp = &ch->replies; *rp && *rp != r; rp = &(*rp)->next)
 		;
@@ -1060,6 +1063,30 @@ reply_free(struct reply *r)
 	if (r->ev_edit)
 		event_free(r->ev_edit);
 	free(r);
+}
+
+bool
+reply_edit_failed(struct engine *e, const char *ref)
+{
+	struct channel *ch;
+	struct reply *r;
+	size_t i;
+
+	for (ch = e->channels; ch; ch = ch->next)
+		for (r = ch->replies; r; r = r->next)
+			for (i = 0; i < r->nmsgs; i++) {
+				if (strcmp(r->msgs[i].ref, ref) != 0)
+					continue;
+				/* The bridge does not know the message (it
+				 * restarted too): show it anew. */
+				free(r->msgs[i].ref);
+				r->msgs[i].ref = act_send(e, ch, *r->msgs[i].shown ?
+				    r->msgs[i].shown : "\xe2\x80\xa6");
+				if (r->inflight_key)
+					inflight_record(e, r);
+				return true;
+			}
+	return false;
 }
 
 void

@@ -270,9 +270,14 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	assert_equal "$(tail -n 1 <<<"$output")" "[DONE]"
 	sed '$d' <<<"$output" | jq -se '.[1].subtype == "init" and .[1].model == "mock-claude-1.0" and
 	    (.[1].session_id | test("^[0-9a-f-]{36}$")) and .[1].raw.type == "system" and
-	    .[2] == {type:"partial",content:"hi "} and .[3] == {type:"partial",content:"there "} and
-	    .[4] == {type:"text",content:"hi there"} and .[5].session_id == .[1].session_id and
+	    (.[2]|del(.seq)) == {type:"partial",content:"hi "} and (.[3]|del(.seq)) == {type:"partial",content:"there "} and
+	    (.[4]|del(.seq)) == {type:"text",content:"hi there"} and .[5].session_id == .[1].session_id and
 	    .[5].raw.usage.output_tokens == 7 and (.[0] | keys) == ["type"]'
+	# every event but the pings is numbered, in order, session-wide (the
+	# curl above had 1 to 5)
+	sed '$d' <<<"$output" | jq -se '[.[1:][] | .seq] == [6,7,8,9,10]'
+	run send "$sid" "echo:again"
+	sed '$d' <<<"$output" | jq -se '[.[1:][] | .seq] == [11,12,13,14]'
 	# the CLI's session id and model are tracked
 	rpc session.list | jq -e '.result.sessions[0] | (.sdkSessionId | test("^[0-9a-f-]{36}$")) and .model == "mock-claude-1.0"'
 }
@@ -293,7 +298,7 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	local sid
 	sid=$(create app)
 	run send "$sid" tools
-	sed '$d' <<<"$output" | jq -se '[.[] | select(.type=="tool_use")] ==
+	sed '$d' <<<"$output" | jq -se '[.[] | select(.type=="tool_use") | del(.seq)] ==
 	    [{type:"tool_use",tool:"Read"},{type:"tool_use",tool:"Read",input:{file_path:"/tmp/test.txt"}}] and
 	    ([.[] | select(.type=="text")][0].content == "I read the file.") and .[-1].type == "result"'
 	run send "$sid" multi
@@ -304,9 +309,9 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	run send "$sid" nonjson
 	assert_equal "$(sed '$d' <<<"$output" | jq -r .type | sort -u | tr '\n' ' ')" "partial ping result system text "
 	run send "$sid" error
-	assert_equal "$(tail -n 2 <<<"$output" | head -n 1)" '{"type":"error","message":"Claude process exited abnormally (code=1, signal=null)"}'
+	assert_equal "$(tail -n 2 <<<"$output" | head -n 1 | jq -c 'del(.seq)')" '{"type":"error","message":"Claude process exited abnormally (code=1, signal=null)"}'
 	run send "$sid" fail-init
-	assert_equal "${lines[1]}" '{"type":"error","message":"Claude process exited abnormally (code=2, signal=null)"}'
+	assert_equal "$(jq -c 'del(.seq)' <<<"${lines[1]}")" '{"type":"error","message":"Claude process exited abnormally (code=2, signal=null)"}'
 	assert_equal "${lines[2]}" "[DONE]"
 	# the session still works
 	run send "$sid" "echo:ok"
@@ -318,7 +323,7 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	local sid
 	sid=$(create app '{"cli_type":"opencode"}')
 	run send "$sid" hello
-	assert_equal "${lines[1]}" '{"type":"error","message":"Failed to spawn opencode: No such file or directory"}'
+	assert_equal "${lines[1]}" '{"type":"error","message":"Failed to spawn opencode: No such file or directory","seq":1}'
 	assert_equal "${lines[2]}" "[DONE]"
 	rpc session.list | jq -e '.result.sessions[0].status == "idle"'
 }
@@ -446,28 +451,69 @@ last_argv() {	# the argv of the last CLI run, one JSON array (argv[0]'s basename
 	rpc session.list | jq -e '.result.sessions == []'
 }
 
-@test "queued messages: queued{position}, replies come back from reconnect" {
+@test "queued messages: queued{position}, then each its own reply on its own stream, in order" {
 	MOCK_CLAUDE_DELAY=0.05 start_daemon
 	local sid
 	sid=$(create app)
 	send "$sid" "count:20" >"$BATS_TEST_TMPDIR/first" &
 	PIDS+=($!)
 	for i in $(seq 100); do grep -q system "$BATS_TEST_TMPDIR/first" && break; sleep 0.05; done
-	run send "$sid" "echo:queued one"
-	assert_equal "$output" $'{"type":"ping"}\n{"type":"queued","position":1}\n[DONE]'
-	run send "$sid" "echo:queued two"
-	assert_equal "${lines[1]}" '{"type":"queued","position":2}'
+	send "$sid" "echo:queued one" >"$BATS_TEST_TMPDIR/one" &
+	PIDS+=($!)
+	for i in $(seq 100); do grep -q queued "$BATS_TEST_TMPDIR/one" && break; sleep 0.05; done
+	send "$sid" "echo:queued two" >"$BATS_TEST_TMPDIR/two" &
+	PIDS+=($!)
+	for i in $(seq 100); do grep -q queued "$BATS_TEST_TMPDIR/two" && break; sleep 0.05; done
+	jq -ce 'select(.type=="queued") | .position == 1' "$BATS_TEST_TMPDIR/one"
+	jq -ce 'select(.type=="queued") | .position == 2' "$BATS_TEST_TMPDIR/two"
 	rpc session.queue_stats "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.userPending == 2'
 	rpc health.check | jq -e '.result.sessionsByStatus == {busy:1}'
 	wait_idle "$sid"
-	# the first stream was complete
+	for i in $(seq 100); do [ "$(tail -n 1 "$BATS_TEST_TMPDIR/two")" = "[DONE]" ] && break; sleep 0.05; done
+	# the first stream was complete; each queued client got its own reply
 	assert_equal "$(sed '$d' "$BATS_TEST_TMPDIR/first" | jq -j 'select(.type=="partial").content')" "$(seq -s ' ' 20) "
-	rpc session.queue_stats "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.userPending == 0 and .result.responsePending > 0'
-	run rpc session.reconnect "$(jq -cn --arg s "$sid" '{sessionId:$s}')"
-	echo "$output" | jq -e '[.result.bufferedEvents[] | select(.type=="text").content] == ["queued one","queued two"] and
-	    ([.result.bufferedEvents[] | .type] | map(select(. == "result")) | length) == 2 and
-	    ([.result.bufferedEvents[] | select(.type=="ping")] == [])'
+	assert_equal "$(tail -n 1 "$BATS_TEST_TMPDIR/one")" "[DONE]"
+	assert_equal "$(sed '$d' "$BATS_TEST_TMPDIR/one" | jq -r 'select(.type=="text").content')" "queued one"
+	assert_equal "$(sed '$d' "$BATS_TEST_TMPDIR/two" | jq -r 'select(.type=="text").content')" "queued two"
+	# numbered in the order the daemon made them: first < one < two
+	f=$(sed '$d' "$BATS_TEST_TMPDIR/first" | jq -s '[.[] | .seq // empty] | max')
+	o=$(sed '$d' "$BATS_TEST_TMPDIR/one" | jq -s '[.[] | select(.type!="queued") | .seq // empty] | min')
+	t=$(sed '$d' "$BATS_TEST_TMPDIR/two" | jq -s '[.[] | select(.type!="queued") | .seq // empty] | min')
+	[ "$f" -lt "$o" ] && [ "$o" -lt "$t" ]
+	# nothing was left in the buffer
 	rpc session.reconnect "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.bufferedEvents == []'
+}
+
+@test "queued messages whose client left: their replies are kept for session.reconnect" {
+	MOCK_CLAUDE_DELAY=0.05 start_daemon
+	local sid
+	sid=$(create app)
+	send "$sid" "count:20" >"$BATS_TEST_TMPDIR/first" &
+	PIDS+=($!)
+	for i in $(seq 100); do grep -q system "$BATS_TEST_TMPDIR/first" && break; sleep 0.05; done
+	# upstream's head leaves at the queued event
+	run curl -sS "${AUTH[@]}" -N --max-time 1 -H 'Content-Type: application/json' \
+	    -d "$(jq -cn --arg s "$sid" '{method:"session.send",params:{sessionId:$s,message:"echo:queued one"}}')" "$URL"
+	assert_output --partial '"type":"queued","position":1'
+	wait_idle "$sid"
+	run rpc session.reconnect "$(jq -cn --arg s "$sid" '{sessionId:$s}')"
+	echo "$output" | jq -e '[.result.bufferedEvents[] | select(.type=="text").content] == ["queued one"]'
+	rpc session.reconnect "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.bufferedEvents == []'
+}
+
+@test "session.reconnect since=N returns every event after N from the history, delivered or not" {
+	start_daemon
+	local sid
+	sid=$(create app)
+	run send "$sid" "echo:one two"
+	last=$(sed '$d' <<<"$output" | jq -s '[.[] | .seq // empty] | max')
+	run send "$sid" "echo:three four"
+	run rpc session.reconnect "$(jq -cn --arg s "$sid" --argjson n "$last" '{sessionId:$s,since:$n}')"
+	echo "$output" | jq -e --argjson n "$last" '[.result.bufferedEvents[] | .seq] == [range($n+1; $n+6)]'
+	echo "$output" | jq -e '[.result.bufferedEvents[] | select(.type=="text").content] == ["three four"]'
+	# since 0: both replies
+	run rpc session.reconnect "$(jq -cn --arg s "$sid" '{sessionId:$s,since:0}')"
+	echo "$output" | jq -e '[.result.bufferedEvents[] | select(.type=="text").content] == ["one two","three four"]'
 }
 
 # A client leaves a 60-event reply after the 10th: what it read plus what
@@ -509,7 +555,9 @@ leave_mid_stream() {
 	local spid=$!
 	PIDS+=("$spid")
 	for i in $(seq 100); do grep -q 'working' "$BATS_TEST_TMPDIR/hang" && break; sleep 0.05; done
-	send "$sid" "echo:queued" >/dev/null
+	send "$sid" "echo:queued" >"$BATS_TEST_TMPDIR/queued" &
+	PIDS+=($!)
+	for i in $(seq 100); do grep -q queued "$BATS_TEST_TMPDIR/queued" && break; sleep 0.05; done
 	rpc session.queue_stats "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.userPending == 1'
 	local t0=$SECONDS
 	rpc session.interrupt "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result == {ok:true,interrupted:true}'
@@ -518,6 +566,9 @@ leave_mid_stream() {
 	[ $((SECONDS - t0)) -le 6 ]
 	assert_equal "$(tail -n 1 "$BATS_TEST_TMPDIR/hang")" "[DONE]"
 	! grep -q '"type":"result"' "$BATS_TEST_TMPDIR/hang" || false
+	# the queued message's client was told it will not run
+	for i in $(seq 100); do [ "$(tail -n 1 "$BATS_TEST_TMPDIR/queued")" = "[DONE]" ] && break; sleep 0.05; done
+	jq -se '[.[] | select(.type=="error")][0].message == "Interrupted before this message ran"' <(sed '$d' "$BATS_TEST_TMPDIR/queued")
 	# the queue was cleared: the queued message never ran
 	wait_idle "$sid"
 	rpc session.queue_stats "$(jq -cn --arg s "$sid" '{sessionId:$s}')" | jq -e '.result.userPending == 0'

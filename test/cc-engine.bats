@@ -726,3 +726,34 @@ PY
 	EOF
 	assert_success
 }
+
+@test "kill -9 of the engine mid-reply: the next engine completes the reply in place, every word once" {
+	export MOCK_CLAUDE_DELAY=0.02
+	bridge --edit-interval 0.1 <<-'EOF'
+	say test:1 /start local app
+	wait Session ready 20
+	say test:1 stream:300:0
+	wait w40 20
+	kill KILL
+	sleep 1
+	start
+	wait w1 w2 .* w300$ 30
+	wait completed after a restart 10
+	idle 0.5
+	EOF
+	assert_success
+	# one message holds the whole reply: the one the first engine started
+	n=$(grep -c 'w1 w2' view.txt)
+	[ "$n" = 1 ]
+	grep -q "^$(seq -f 'w%g' -s ' ' 300)\$" view.txt
+	ref=$(jq -r 'select(.op=="send" and (.text|startswith("w1 "))).ref' actions.ndjson)
+	[ "$(echo "$ref" | wc -l)" = 1 ]
+	last=$(jq -rs --arg r "$ref" '[.[] | select(.ref==$r)] | last | .text' actions.ndjson)
+	[ "$last" = "$(seq -f 'w%g' -s ' ' 300)" ]
+	# no reader of the dead engine outlived it
+	run pgrep -f "cc-rpc .*$CODECAST_CONFIG.*session.send"
+	assert_failure
+	# nothing is left in flight
+	run sqlite3 "$CODECAST_DB" 'SELECT count(*) FROM engine_inflight'
+	assert_output 0
+}
