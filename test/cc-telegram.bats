@@ -2,14 +2,8 @@
 # cc-telegram against test/fakes/fake-telegram (the Bot API) with
 # test/fakes/script-engine standing in for cc-engine.
 #
-# Still to add once cc-engine is merged (issue 11's end-to-end Must-show,
-# wired cc-telegram <-> cc-engine, cc-daemon and the mock CLI on a local
-# peer): `/start local DIR` then a message shows the formatted, live-edited
-# reply; an AskUserQuestion answered with a button; a photo sent in reaching
-# the session and a file sent out by file forwarding; a topic's session
-# replying in its topic; a refused user; a restart mid-conversation.  Each
-# is covered here at the bridge's edge already (the same fake, the same
-# checks); those runs prove the engine's half.
+# The same person, wired through the real cc-engine, cc-daemon and the mock
+# CLI on a local peer: test/cc-telegram-e2e.bats.
 
 load lib/common
 
