@@ -91,9 +91,14 @@ $(BIN)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBA)
 endef
 $(foreach c,$(C_CMDS),$(eval $(call CMD_RULE,$(c))))
 
-$(SH_CMDS:%=$(BIN)/%): $(BIN)/%: cmd/%/%
+# (a static pattern rule replaces only the first % of cmd/%/%)
+define SH_RULE
+$(BIN)/$(1): cmd/$(1)/$(1)
 	@mkdir -p $(BIN)
-	sed 's/@VERSION@/$(VERSION)/g' $< > $@ && chmod 755 $@
+	@$(if $(Q),echo "  SED     $$@")
+	$(Q)sed 's/@VERSION@/$(VERSION)/g' $$< > $$@ && chmod 755 $$@
+endef
+$(foreach c,$(SH_CMDS),$(eval $(call SH_RULE,$(c))))
 
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
