@@ -136,7 +136,7 @@ deps:
 	else echo "deps: all present"; fi
 
 # The main job end to end on this machine (README): a local peer, cc-daemon
-# and the mock CLI, one message streamed back.
+# and the mock CLI, and cc-tty with a session started: type a question.
 demo: all
 	@CC_BIN='$(abspath $(BIN))' bash examples/demo.sh
 

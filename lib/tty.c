@@ -465,6 +465,12 @@ on_el_input(evutil_socket_t fd, short what, void *arg)
 		}
 		return;
 	}
+	if (n == 1 && s[0] == '\004') {	/* Ctrl-D on an empty line */
+		t->prompt_shown = false;
+		outs(t, "\r\033[K");
+		tty_quit(t, 0);
+		return;
+	}
 	if (s[n - 1] != '\n')
 		return;		/* still typing */
 	line = xstrndup(s, (size_t)n - 1);
@@ -817,6 +823,9 @@ setup_terminal(struct tty *t)
 	el_set(t->el, EL_HIST, history, t->hist);
 	el_set(t->el, EL_PROMPT, prompt_fn);
 	el_source(t->el, NULL);
+	fprintf(stderr, "%scc-tty: chatting as %s; /help lists the commands, "
+	    "Ctrl-D leaves%s\n", t->color ? "\033[2m" : "", t->channel,
+	    t->color ? "\033[0m" : "");
 	el_set(t->el, EL_UNBUFFERED, 1);
 	t->prompt_shown = true;
 	return 0;
@@ -898,9 +907,6 @@ tty_run(const struct tty_opts *o)
 	if (t.interactive) {
 		t.in_ev = event_new(t.base, t.in_fd, EV_READ | EV_PERSIST, on_el_input, &t);
 		event_add(t.in_ev, NULL);
-		fprintf(stderr, "%scc-tty: chatting as %s; /help lists the commands, "
-		    "Ctrl-D leaves%s\n", t.color ? "\033[2m" : "", t.channel,
-		    t.color ? "\033[0m" : "");
 	} else {
 		struct stat st;
 
