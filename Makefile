@@ -14,6 +14,8 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
 COMPLDIR  ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR   ?= $(PREFIX)/lib/systemd/user
+DOCDIR    ?= $(PREFIX)/share/doc/codecast
 VERSION   := 0.1.0
 
 CC        ?= cc
@@ -116,11 +118,16 @@ install: all
 	install -d $(DESTDIR)$(COMPLDIR)
 	install -m 644 contrib/bash-completion/codecast $(DESTDIR)$(COMPLDIR)/cc-config
 	for b in $(filter-out cc-config,$(notdir $(BINS))); do ln -sf cc-config $(DESTDIR)$(COMPLDIR)/$$b; done
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' contrib/codecast.service > $(DESTDIR)$(UNITDIR)/codecast.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/codecast.service
+	install -m 644 contrib/cron.example $(DESTDIR)$(DOCDIR)/cron.example
 
 uninstall:
 	for b in $(notdir $(BINS) $(STATIC_BINS)); do rm -f $(DESTDIR)$(BINDIR)/$$b; done
 	for m in $(notdir $(MAN_PAGES)); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$m; done
 	for b in $(notdir $(BINS)); do rm -f $(DESTDIR)$(COMPLDIR)/$$b; done
+	rm -f $(DESTDIR)$(UNITDIR)/codecast.service $(DESTDIR)$(DOCDIR)/cron.example
 
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PKGS := build-essential pkg-config libssh2-1-dev libcurl4-openssl-dev libyaml-dev \

@@ -284,3 +284,22 @@ session_started() {
 	assert_failure 1
 	assert_output --partial 'no chat platform configured -- fix:'
 }
+
+@test "make install puts the systemd user unit (ExecStart in BINDIR) and the cron example in place" {
+	dest="$BATS_TEST_TMPDIR/dest"
+	run make -s -C "$CODECAST_TOP" install DESTDIR="$dest" PREFIX=/opt/cc \
+		BUILD="$CC_BUILD" BIN="$CC_BIN" SANITIZE="${SANITIZE:-}"
+	assert_success
+	u=$dest/opt/cc/lib/systemd/user/codecast.service
+	[ -f "$u" ]
+	grep -qx 'ExecStart=/opt/cc/bin/cc-head run' "$u"
+	grep -qx 'RestartPreventExitStatus=78' "$u"
+	if command -v systemd-analyze >/dev/null; then
+		run systemd-analyze verify --user "$u"
+		refute_output --partial 'Unknown'
+	fi
+	grep -q 'cc-head status' "$dest/opt/cc/share/doc/codecast/cron.example"
+	[ -x "$dest/opt/cc/bin/cc-head" ]
+	[ -x "$dest/opt/cc/bin/cc-tty" ]
+	grep -q '^VERSION=[0-9]' "$dest/opt/cc/bin/cc-head"
+}
