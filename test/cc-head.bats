@@ -133,6 +133,19 @@ session_started() {
 	[ "$(state telegram engine_pid)" != "$epid" ]
 }
 
+@test "run: /restart (engine exit 75) restarts the pair at once, without backoff" {
+	printf '    admin_users: [7]\n' >>"$CODECAST_CONFIG"
+	start_head
+	first=$(state telegram engine_pid)
+	msg '/restart'
+	wait_for 'grep -q "telegram: engine exited 75, bridge exited 0: the engine asked for a restart; restarting now" head.log' 20
+	wait_for '[ "$(state telegram state)" = running ] && [ "$(state telegram engine_pid)" != "$first" ]'
+	! grep -q 'restarting in' head.log
+	[ "$(state telegram restarts)" = 1 ]
+	# the new engine tells the channel it is back
+	wait_for 'texts | grep -qi "restart"' 20
+}
+
 @test "run: a crash-looping bridge backs off 1, 2, 4 s while the Telegram pair keeps serving; 5 is not retried" {
 	printf '#!/bin/sh\necho "fake-discord: boom" >&2\nexit 1\n' >crash
 	chmod +x crash
