@@ -376,7 +376,8 @@ msg_update() {
 	run cc-telegram -c cfg.yaml check
 	assert_equal "$status" 5
 	assert_output --partial 'the bot token is wrong'
-	API=http://127.0.0.1:1 write_config
+	closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	API=http://127.0.0.1:$closed write_config
 	run cc-telegram -c cfg.yaml check
 	assert_equal "$status" 1
 	assert_output --partial 'getMe:'
