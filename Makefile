@@ -14,12 +14,14 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
 COMPLDIR  ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR   ?= $(PREFIX)/lib/systemd/user
+DOCDIR    ?= $(PREFIX)/share/doc/codecast
 VERSION   := 0.1.0
 
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS      := libssh2 libcurl yaml-0.1 sqlite3 jansson libevent libevent_openssl \
-	     libssl libcrypto md4c
+	     libssl libcrypto md4c libedit
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 OPT       ?= -O2 -g
@@ -91,9 +93,14 @@ $(BIN)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBA)
 endef
 $(foreach c,$(C_CMDS),$(eval $(call CMD_RULE,$(c))))
 
-$(SH_CMDS:%=$(BIN)/%): $(BIN)/%: cmd/%/%
+# (a static pattern rule replaces only the first % of cmd/%/%)
+define SH_RULE
+$(BIN)/$(1): cmd/$(1)/$(1)
 	@mkdir -p $(BIN)
-	sed 's/@VERSION@/$(VERSION)/g' $< > $@ && chmod 755 $@
+	@$(if $(Q),echo "  SED     $$@")
+	$(Q)sed 's/@VERSION@/$(VERSION)/g' $$< > $$@ && chmod 755 $$@
+endef
+$(foreach c,$(SH_CMDS),$(eval $(call SH_RULE,$(c))))
 
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
@@ -111,18 +118,23 @@ install: all
 	install -d $(DESTDIR)$(COMPLDIR)
 	install -m 644 contrib/bash-completion/codecast $(DESTDIR)$(COMPLDIR)/cc-config
 	for b in $(filter-out cc-config,$(notdir $(BINS))); do ln -sf cc-config $(DESTDIR)$(COMPLDIR)/$$b; done
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' contrib/codecast.service > $(DESTDIR)$(UNITDIR)/codecast.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/codecast.service
+	install -m 644 contrib/cron.example $(DESTDIR)$(DOCDIR)/cron.example
 
 uninstall:
 	for b in $(notdir $(BINS) $(STATIC_BINS)); do rm -f $(DESTDIR)$(BINDIR)/$$b; done
 	for m in $(notdir $(MAN_PAGES)); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$m; done
 	for b in $(notdir $(BINS)); do rm -f $(DESTDIR)$(COMPLDIR)/$$b; done
+	rm -f $(DESTDIR)$(UNITDIR)/codecast.service $(DESTDIR)$(DOCDIR)/cron.example
 
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PKGS := build-essential pkg-config libssh2-1-dev libcurl4-openssl-dev libyaml-dev \
-	libsqlite3-dev libjansson-dev libevent-dev libssl-dev libmd4c-dev \
+	libsqlite3-dev libjansson-dev libevent-dev libssl-dev libmd4c-dev libedit-dev \
 	bats bats-assert bats-support jq curl sqlite3 openssh-server openssh-client \
 	clang libclang-rt-14-dev valgrind python3 python3-aiohttp git man-db groff-base \
-	hyperfine netcat-openbsd iproute2 procps
+	hyperfine netcat-openbsd iproute2 procps tmux shellcheck dash
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -131,7 +143,7 @@ deps:
 	else echo "deps: all present"; fi
 
 # The main job end to end on this machine (README): a local peer, cc-daemon
-# and the mock CLI, one message streamed back.
+# and the mock CLI, and cc-tty with a session started: type a question.
 demo: all
 	@CC_BIN='$(abspath $(BIN))' bash examples/demo.sh
 

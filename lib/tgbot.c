@@ -1344,6 +1344,45 @@ tgbot_run(const struct config *cfg, const struct tgbot_opts *o)
 	return rc;
 }
 
+static void
+got_check(void *arg, const struct http_resp *r)
+{
+	struct tg *t = arg;
+	struct api_reply a;
+	const char *u;
+
+	parse_reply(r, &a);
+	if (a.ok) {
+		u = json_string_value(json_object_get(a.result, "username"));
+		printf("@%s\n", u ? u : "");
+		t->exit_code = TG_EXIT_OK;
+		event_base_loopbreak(t->base);
+	} else if (a.code == 401 || a.code == 404)
+		fatal(t, TG_EXIT_TOKEN, "getMe", a.desc);
+	else
+		fatal(t, TG_EXIT_FAIL, "getMe", a.desc);
+	json_decref(a.root);
+}
+
+int
+tgbot_check(const struct config *cfg)
+{
+	struct tg *t = tg_new(cfg, NULL, true);
+	struct http_req *q;
+	int rc;
+
+	if (t == NULL)
+		return TG_EXIT_TOKEN;
+	t->exit_code = TG_EXIT_FAIL;
+	q = api_req(t, "getMe");
+	http_req_timeout(q, 20000);
+	http_start(t->calls, q, got_check, t);
+	event_base_dispatch(t->base);
+	rc = t->exit_code;
+	tg_free(t);
+	return rc;
+}
+
 static int
 oneshot(const struct config *cfg, json_t *action)
 {

@@ -59,4 +59,9 @@ int tgbot_send(const struct config *cfg, const char *chat, const char *text);
 int tgbot_send_file(const struct config *cfg, const char *chat, const char *path,
     const char *caption);
 
+/* One getMe call, no retries: prints "@username" and returns 0 when the
+ * token is accepted, 5 when it is refused (or the config has none), 1
+ * when the Bot API cannot be reached. */
+int tgbot_check(const struct config *cfg);
+
 #endif

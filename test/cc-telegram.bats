@@ -357,3 +357,24 @@ msg_update() {
 	run bash -c 'events | jq -r .text'
 	assert_output '/add-machine gpu-2 host'
 }
+
+@test "check: one getMe; 0 and the username, 5 for a refused token, 1 when unreachable" {
+	start_fake
+	write_config
+	run cc-telegram -c cfg.yaml check
+	assert_success
+	assert_output '@FakeBot'
+	run bash -c "curl -sf $API/control/calls | jq -r '.[].method'"
+	assert_output getMe
+	TOKEN=999:WRONG write_config
+	run cc-telegram -c cfg.yaml check
+	assert_equal "$status" 5
+	assert_output --partial 'the bot token is wrong'
+	closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	API=http://127.0.0.1:$closed write_config
+	run cc-telegram -c cfg.yaml check
+	assert_equal "$status" 1
+	assert_output --partial 'getMe:'
+	run cc-telegram -c cfg.yaml check extra
+	assert_equal "$status" 2
+}

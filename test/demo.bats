@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The README's main job: `make demo` runs cc-rpc $(cc-tunnel local)
+# The shell way to the main job: examples/rpc-demo.sh runs cc-rpc $(cc-tunnel local)
 # session.send against a cc-daemon that cc-tunnel itself made answer.
 
 load lib/common.bash
@@ -8,11 +8,11 @@ setup() {
 	cc_setup_home
 }
 
-@test "examples/demo.sh streams the mock CLI's reply and leaves no daemon behind" {
+@test "examples/rpc-demo.sh streams the mock CLI's reply and leaves no daemon behind" {
 	export TMPDIR=$BATS_TEST_TMPDIR
-	run bash "$CODECAST_TOP/examples/demo.sh"
+	run bash "$CODECAST_TOP/examples/rpc-demo.sh"
 	assert_success
-	run bash -c "bash '$CODECAST_TOP/examples/demo.sh' 2>/dev/null"
+	run bash -c "bash '$CODECAST_TOP/examples/rpc-demo.sh' 2>/dev/null"
 	assert_success
 	assert_line --index 0 --regexp '^\{"ok":true,"version":"[0-9.]+","sessions":0\}$'
 	jq -s -e 'any(.[]; .type=="system" and .subtype=="init")' <<<"$output" >/dev/null

@@ -22,12 +22,14 @@ usage(FILE *f)
 "usage: cc-telegram [-c CONFIG] [options]\n"
 "       cc-telegram [-c CONFIG] send CHAT [TEXT|-]\n"
 "       cc-telegram [-c CONFIG] send-file CHAT PATH [CAPTION]\n"
+"       cc-telegram [-c CONFIG] check\n"
 "\n"
 "Bridge Telegram to cc-engine: Bot API updates become bridge events on\n"
 "standard output, bridge actions on standard input become Bot API calls\n"
 "(cc-bridge(7)).  `send` and `send-file` post one message or file and exit;\n"
 "TEXT is Markdown, read from standard input when it is - or missing.\n"
 "CHAT is a chat id, CHAT:THREAD for a forum topic, or telegram:CHAT[:THREAD].\n"
+"`check` makes one getMe call and prints the bot's @username.\n"
 "\n"
 "options:\n"
 "  -c, --config FILE     the config (default ~/.codecast/config.yaml)\n"
@@ -99,12 +101,17 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc > 0 && strcmp(argv[0], "send") != 0 && strcmp(argv[0], "send-file") != 0) {
+	if (argc > 0 && strcmp(argv[0], "send") != 0 && strcmp(argv[0], "send-file") != 0 &&
+	    strcmp(argv[0], "check") != 0) {
 		warnx("%s: unknown command", argv[0]);
 		usage(stderr);
 		return EX_USAGE_;
 	}
-	if (argc > 0 && ((argv[0][4] == '\0' && (argc < 2 || argc > 3)) ||
+	if (argc > 0 && argv[0][0] == 'c' && argc != 1) {
+		usage(stderr);
+		return EX_USAGE_;
+	}
+	if (argc > 0 && argv[0][0] == 's' && ((argv[0][4] == '\0' && (argc < 2 || argc > 3)) ||
 	    (argv[0][4] == '-' && (argc < 3 || argc > 4)))) {
 		usage(stderr);
 		return EX_USAGE_;
@@ -119,6 +126,8 @@ main(int argc, char **argv)
 	}
 	if (argc == 0)
 		rc = tgbot_run(cfg, &o);
+	else if (strcmp(argv[0], "check") == 0)
+		rc = tgbot_check(cfg);
 	else if (strcmp(argv[0], "send") == 0) {
 		struct buf b = { 0 };
 		const char *text = argc == 3 ? argv[2] : "-";
