@@ -126,7 +126,7 @@ session_started() {
 	kill -KILL "$epid"
 	# the new engine resumes the reply from the daemon: the whole text, no cursor
 	wait_for 'texts | grep -q "\"w1 w2 w3 .* w59 w60\"$"' 40
-	texts | grep -q 'resuming the reply'
+	wait_for 'texts | grep -q "completed after a restart"' 20
 	grep -q 'telegram: engine killed by signal 9, bridge exited 0 after [0-9]*s; restarting in 1s' head.log
 	[ "$(grep -c 'cc-head: telegram: started' head.log)" -eq 2 ]
 	[ "$(state telegram restarts)" = 1 ]
