@@ -43,7 +43,7 @@ body="{\"method\":\"session.send\",\"params\":{\"sessionId\":\"$sid\",\"message\
 curl -K "$tmp/auth" -sS -N -H 'Content-Type: application/json' -d "$body" "$url" >"$tmp/sse"
 got=$(grep -c '"type":"partial"' "$tmp/sse" || true)
 [ "$got" -eq "$N" ] || { echo "got $got partial events, want $N" >&2; exit 1; }
-[ "$(sed -n 's/^data: {"type":"partial","content":"tok\([0-9]*\) "}$/\1/p' "$tmp/sse" | awk '$1 != NR - 1 {bad++} END {print bad + 0}')" = 0 ] ||
+[ "$(sed -n 's/^data: {"type":"partial","content":"tok\([0-9]*\) "\(,"seq":[0-9]*\)\{0,1\}}$/\1/p' "$tmp/sse" | awk '$1 != NR - 1 {bad++} END {print bad + 0}')" = 0 ] ||
 	{ echo "partial events out of order" >&2; exit 1; }
 tail -n 2 "$tmp/sse" | grep -q '^data: \[DONE\]$' || { echo "no [DONE]" >&2; exit 1; }
 
@@ -67,7 +67,7 @@ printf 'ratio: %.1f%% of the limit (target >= 50%%)\n' "$(echo "100 * $ev_d / $e
 
 # Idle memory: a fresh daemon, 50 sessions, each after one short reply.
 kill "$dpid"; wait "$dpid" 2>/dev/null || true
-"$BIN/cc-daemon" -p 0 >"$tmp/out2" 2>"$tmp/err2" &
+GEN_LINES=10 "$BIN/cc-daemon" -p 0 >"$tmp/out2" 2>"$tmp/err2" &
 dpid=$!
 for _ in $(seq 100); do grep -q DAEMON_PORT "$tmp/out2" && break; sleep 0.05; done
 url="http://127.0.0.1:$(sed -n 's/^DAEMON_PORT=//p' "$tmp/out2")/rpc"

@@ -460,12 +460,26 @@ job_call(struct job *j, struct bridge_call *c)
 }
 
 /* A job finished (all steps, or failed): settle its ref, drop it. */
+/* A file action with "remove": the engine's copy (a pulled file) is gone
+ * once sent or refused: the bridge is its last user. */
+static void
+file_remove(json_t *a)
+{
+	const char *path = json_string_value(json_object_get(a, "path"));
+
+	if (path && json_is_true(json_object_get(a, "remove")) &&
+	    unlink(path) == -1 && errno != ENOENT)
+		warn("%s", path);
+}
+
 static void
 job_finish(struct bridge *b, struct job *j, const char *error)
 {
 	struct ref *r = j->ref;
 
 	dequeue(j->ch);
+	if (j->op == J_FILE)
+		file_remove(j->action);
 	if (error) {
 		if (j->op == J_SEND && r && r->nids == 0)
 			r->state = REF_FAILED;
@@ -771,6 +785,7 @@ bridge_action(struct bridge *b, json_t *a)
 
 				emit_failed(b, op, refname, channel, e);
 				free(e);
+				file_remove(a);
 				return;
 			}
 		}

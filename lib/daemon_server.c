@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -118,6 +119,7 @@ struct run {
 	char *prog;
 	int status;
 	bool out_eof, err_eof, reaped, paused, sid_seen, signalled;
+	bool numbered;			/* the run's first event carried its seq */
 };
 
 /* A message waiting for the session's run, and the stream of the client
@@ -126,14 +128,6 @@ struct pend {
 	struct pend *next;
 	char *msg;
 	struct stream *st;
-};
-
-/* An event of the session's recent history (for session.reconnect with
- * since): its number and its compact JSON text. */
-struct hist {
-	struct hist *next;
-	unsigned long long seq;
-	char *text;
 };
 
 struct session {
@@ -145,8 +139,8 @@ struct session {
 	struct pend *pend, **pend_tail;	/* messages waiting for the run */
 	size_t npend;
 	unsigned long long seq;		/* the last event's number */
-	struct hist *hist, **hist_tail;	/* the recent events, numbered */
-	size_t hist_bytes;
+	struct buf hist;		/* the recent events: records of an
+					 * 8-byte seq, a 4-byte length, text */
 	struct strq responses;		/* events kept for session.reconnect */
 	size_t responses_bytes;		/* their size, as counted by keep() */
 	unsigned long long dropped;	/* events dropped since the last
@@ -348,47 +342,55 @@ session_keep_clear(struct session *s)
 }
 
 /* Number an event and remember it in the session's history, which keeps
- * the last HISTORY_MAX bytes (whether the events were delivered or not), so
+ * the last HISTORY_MAX bytes (replay_max when smaller) (whether the events were delivered or not), so
  * a client that lost its reader (an engine killed mid-reply) gets the whole
- * reply again with session.reconnect since=N. */
-#define HISTORY_MAX	((size_t)8 << 20)
+ * reply again with session.reconnect since=N.  One byte FIFO per session:
+ * no allocation per event on the streaming path. */
+#define HISTORY_MAX	((size_t)1 << 20)
+#define HIST_HDR	(sizeof(uint64_t) + sizeof(uint32_t))
 
 static unsigned long long
-session_number(struct session *s, const char *text, size_t len)
+session_number(struct server *srv, struct session *s, const char *text,
+    size_t len)
 {
-	struct hist *h = xmalloc(sizeof(*h));
+	uint64_t seq = ++s->seq;
+	uint32_t n = (uint32_t)len;
+	size_t max = srv->o->replay_max < HISTORY_MAX ? srv->o->replay_max :
+	    HISTORY_MAX;
 
-	h->next = NULL;
-	h->seq = ++s->seq;
-	h->text = xstrndup(text, len);
-	if (s->hist_tail == NULL)
-		s->hist_tail = &s->hist;
-	*s->hist_tail = h;
-	s->hist_tail = &h->next;
-	s->hist_bytes += KEEP_COST(len);
-	while (s->hist_bytes > HISTORY_MAX && s->hist && s->hist != h) {
-		struct hist *old = s->hist;
+	if (len > max / 2)
+		return seq;		/* one huge event is not kept */
+	buf_append(&s->hist, &seq, sizeof(seq));
+	buf_append(&s->hist, &n, sizeof(n));
+	buf_append(&s->hist, text, len);
+	while (s->hist.len > max) {
+		uint32_t first;
 
-		s->hist = old->next;
-		s->hist_bytes -= KEEP_COST(strlen(old->text));
-		free(old->text);
-		free(old);
+		memcpy(&first, s->hist.s + sizeof(uint64_t), sizeof(first));
+		buf_consume(&s->hist, HIST_HDR + first);
 	}
-	return h->seq;
+	return seq;
+}
+
+/* The first record of the history and the next: *seq, *text, *len; false
+ * at the end.  *off walks the FIFO. */
+static bool
+history_next(const struct session *s, size_t *off, uint64_t *seq,
+    const char **text, uint32_t *len)
+{
+	if (*off + HIST_HDR > s->hist.len)
+		return false;
+	memcpy(seq, s->hist.s + *off, sizeof(*seq));
+	memcpy(len, s->hist.s + *off + sizeof(*seq), sizeof(*len));
+	*text = s->hist.s + *off + HIST_HDR;
+	*off += HIST_HDR + *len;
+	return true;
 }
 
 static void
 session_history_clear(struct session *s)
 {
-	while (s->hist) {
-		struct hist *h = s->hist;
-
-		s->hist = h->next;
-		free(h->text);
-		free(h);
-	}
-	s->hist_tail = &s->hist;
-	s->hist_bytes = 0;
+	buf_free(&s->hist);
 }
 
 /* -------------------------------------------------------------- stream */
@@ -654,17 +656,19 @@ run_emit(struct run *r, json_t *ev)
 		    cli_model_valid(cli_event_model(ev)))
 			set_str(&s->model, cli_event_model(ev));
 	}
-	if (s) {
-		/* The number goes in as the last member; the history keeps
-		 * the same text. */
+	if (s && !r->numbered) {
+		/* The run's first event says where it starts in the session's
+		 * numbering (the last member): a client that loses the rest
+		 * asks session.reconnect since=seq-1. */
 		json_object_set_new(ev, "seq", json_integer((json_int_t)(s->seq + 1)));
+		r->numbered = true;
 	}
 	text = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	if (text == NULL)
 		return;
 	len = strlen(text);
 	if (s)
-		session_number(s, text, len);
+		session_number(r->srv, s, text, len);
 	if (r->stream && !r->stream->closed) {
 		stream_add(r->stream, text, len);
 		free(text);
@@ -680,13 +684,26 @@ run_emit_partial(struct run *r, const char *tok, size_t toklen)
 {
 	static const char pre[] = "{\"type\":\"partial\",\"content\":";
 	struct stream *st = r->stream;
-	char num[32];
+	char num[32] = "";
 	size_t numlen = 0, evlen;
 	char *ev;
 
-	if (r->sess) {
-		numlen = (size_t)snprintf(num, sizeof(num), ",\"seq\":%llu",
-		    r->sess->seq + 1);
+	if (r->sess && !r->numbered) {
+		/* ,"seq":N without printf: this is the hot path */
+		unsigned long long v = r->sess->seq + 1;
+		char digits[24];
+		size_t nd = 0;
+
+		do {
+			digits[nd++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		memcpy(num, ",\"seq\":", 7);
+		numlen = 7;
+		while (nd)
+			num[numlen++] = digits[--nd];
+		num[numlen] = '\0';
+		r->numbered = true;
 	}
 	evlen = sizeof(pre) - 1 + toklen + numlen + 1;
 	if (st && !st->closed) {
@@ -702,10 +719,10 @@ run_emit_partial(struct run *r, const char *tok, size_t toklen)
 		memcpy(ev + sizeof(pre) - 1 + toklen + numlen, "}\n\n", 4);
 		st->out.len += 6 + evlen + 2;
 		if (r->sess)
-			session_number(r->sess, ev, evlen);
+			session_number(r->srv, r->sess, ev, evlen);
 	} else if (r->sess) {
 		ev = xasprintf("%s%.*s%s}", pre, (int)toklen, tok, num);
-		session_number(r->sess, ev, evlen);
+		session_number(r->srv, r->sess, ev, evlen);
 		session_keep(r->srv, r->sess, ev);
 	}
 }
@@ -1151,7 +1168,7 @@ sigchld_cb(evutil_socket_t fd, short what, void *arg)
 /* Drop the waiting messages; each one's client is told with an error
  * event (its reply will not come) and its stream ended. */
 static void
-session_drop_pending(struct session *s, const char *why)
+session_drop_pending(struct server *srv, struct session *s, const char *why)
 {
 	while (s->pend) {
 		struct pend *p = s->pend;
@@ -1164,7 +1181,7 @@ session_drop_pending(struct session *s, const char *why)
 
 			json_decref(e);
 			if (t) {
-				session_number(s, t, strlen(t));
+				session_number(srv, s, t, strlen(t));
 				if (!p->st->closed)
 					stream_add(p->st, t, strlen(t));
 				free(t);
@@ -1179,7 +1196,7 @@ session_drop_pending(struct session *s, const char *why)
 }
 
 static void
-session_free(struct session *s)
+session_free(struct server *srv, struct session *s)
 {
 	free(s->path);
 	free(s->mode);
@@ -1188,7 +1205,7 @@ session_free(struct session *s)
 	free(s->sdk_id);
 	free(s->created_at);
 	free(s->last_activity);
-	session_drop_pending(s, "The session was destroyed before this message ran");
+	session_drop_pending(srv, s, "The session was destroyed before this message ran");
 	session_keep_clear(s);
 	session_history_clear(s);
 	free(s);
@@ -1211,7 +1228,7 @@ session_destroy(struct server *srv, struct session *s)
 		s->run->sess = NULL;
 		run_terminate(s->run);
 	}
-	session_free(s);
+	session_free(srv, s);
 }
 
 static json_t *
@@ -1707,7 +1724,6 @@ m_create(struct call *c)
 	s->last_activity = xstrdup(s->created_at);
 	s->client_connected = true;
 	s->pend_tail = &s->pend;
-	s->hist_tail = &s->hist;
 	s->next = c->srv->sessions;
 	c->srv->sessions = s;
 	c->srv->nsessions++;
@@ -1768,7 +1784,7 @@ m_send(struct call *c)
 		t = json_dumps(q, JSON_COMPACT);
 		json_decref(q);
 		if (t) {
-			session_number(s, t, strlen(t));
+			session_number(c->srv, s, t, strlen(t));
 			stream_add(p->st, t, strlen(t));
 			free(t);
 		}
@@ -1913,7 +1929,7 @@ m_interrupt(struct call *c)
 	}
 	if (s->run) {
 		interrupted = true;
-		session_drop_pending(s, "Interrupted before this message ran");
+		session_drop_pending(c->srv, s, "Interrupted before this message ran");
 		session_keep_clear(s);
 		run_terminate(s->run);
 		vlog(c->srv, "%s: interrupted", s->id);
@@ -1961,23 +1977,30 @@ m_reconnect(struct call *c)
 			 * delivered or not; the buffer is then spent. */
 			unsigned long long n = (unsigned long long)
 			    json_integer_value(since);
-			struct hist *h = s->hist;
+			size_t off = 0;
+			uint64_t seq;
+			const char *text;
+			uint32_t len;
+			bool first = true;
 
-			if (h && h->seq > n + 1) {
-				char *m = xasprintf("events %llu to %llu are no "
-				    "longer kept", n + 1, h->seq - 1);
-
-				json_array_append_new(a, json_pack("{s:s, s:I, s:s}",
-				    "type", "truncated", "dropped",
-				    (json_int_t)(h->seq - 1 - n), "message", m));
-				free(m);
-			}
-			for (; h; h = h->next) {
+			while (history_next(s, &off, &seq, &text, &len)) {
 				json_t *ev;
 
-				if (h->seq <= n)
+				if (first && seq > n + 1) {
+					char *m = xasprintf("events %llu to %llu "
+					    "are no longer kept", n + 1,
+					    (unsigned long long)seq - 1);
+
+					json_array_append_new(a, json_pack(
+					    "{s:s, s:I, s:s}", "type", "truncated",
+					    "dropped", (json_int_t)(seq - 1 - n),
+					    "message", m));
+					free(m);
+				}
+				first = false;
+				if (seq <= n)
 					continue;
-				if ((ev = json_loads(h->text, JSON_DECODE_ANY,
+				if ((ev = json_loadb(text, len, JSON_DECODE_ANY,
 				    NULL)) != NULL)
 					json_array_append_new(a, ev);
 			}

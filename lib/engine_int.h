@@ -68,6 +68,7 @@ struct reply {
 	char *inflight_key;	/* its row in engine_inflight, NULL: none */
 	long long since;	/* the daemon's seq before its first event, -1 */
 	long polls;		/* resumed: empty session.reconnect answers */
+	bool since_asked;	/* resumed: the history was asked for */
 	struct event *ev_poll;
 	struct fwd_seen *seen;
 

@@ -194,9 +194,13 @@ poll_with_target(struct engine *e, struct ctx *c, const char *target,
 	argv[5] = xstrdup(target);
 	argv[6] = xstrdup("session.reconnect");
 	argv[7] = xasprintf("sessionId=%s", r->sid);
-	if (r->since >= 0)
-		argv[8] = xasprintf("since:=%lld", r->last_seq > r->since ?
-		    r->last_seq : r->since);
+	/* The first poll of a resumed reply asks for everything after its
+	 * start; that empties the daemon's buffer too, so the polls after it
+	 * ask only for what came since. */
+	if (r->since >= 0 && r->resumed && !r->since_asked) {
+		argv[8] = xasprintf("since:=%lld", r->since);
+		r->since_asked = true;
+	}
 	o.argv = argv;
 	o.on_line = poll_line;
 	o.on_exit = poll_exit;

@@ -757,3 +757,58 @@ PY
 	run sqlite3 "$CODECAST_DB" 'SELECT count(*) FROM engine_inflight'
 	assert_output 0
 }
+
+@test "a dead peer delays only its own channel: another channel streams meanwhile" {
+	# a peer whose SSH port accepts and never answers
+	python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(50)
+open("blackhole.port", "w").write(str(s.getsockname()[1]))
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)
+' &
+	BLACKHOLE=$!
+	for _ in $(seq 100); do [ -s blackhole.port ] && break; sleep 0.05; done
+	cat >>"$CODECAST_CONFIG" <<-EOF
+	  dead:
+	    transport: ssh
+	    ssh_host: 127.0.0.1
+	    ssh_port: $(cat blackhole.port)
+	    ssh_user: root
+	EOF
+	bridge <<-'EOF'
+	say test:dead /start dead app
+	wait Starting session on \*\*dead\*\*
+	say test:ok /start local app
+	wait Session ready 20
+	say test:ok count:20
+	wait ^1 2 3 .* 20$ 20
+	say test:dead /status
+	EOF
+	kill "$BLACKHOLE"
+	assert_success
+	# the live channel finished while the dead one was still waiting
+	! grep -q 'test:dead msg.*\n.*Session ready' view.txt || false
+}
+
+@test "/add-machine --from-ssh lists ~/.ssh/config and the next reply picks hosts by number" {
+	mkdir -p "$HOME/.ssh"
+	cat >"$HOME/.ssh/config" <<-'EOF'
+	Host alpha
+	    HostName alpha.example.com
+	    User ann
+	Host beta
+	    HostName beta.example.com
+	    Port 2200
+	EOF
+	bridge <<-'EOF'
+	say test:1 /add-machine --from-ssh
+	wait \*\*SSH Hosts\*\* \(2 found\)
+	say test:1 2
+	wait Added 1 machine\(s\): \*\*beta\*\*
+	EOF
+	assert_success
+	run cc-config
+	jq -e '.peers.beta.host == "beta.example.com" and .peers.beta.port == 2200 and (.peers | has("alpha") | not)' <<<"$output"
+}

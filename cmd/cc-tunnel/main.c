@@ -311,7 +311,9 @@ cmd_ensure(const struct config *cfg, const char *id, int timeout_ms,
 		if (tunnel_mark_ensured(id) == -1)
 			warn("%s: ~/.codecast/tunnels/%s.ensured", id, id);
 		started = true;		/* and its token fetched again */
-	}
+	} else if (started && tunnel_mark_ensured(id) == -1)
+		/* --no-ensure: the caller's choice stands for this holder */
+		warn("%s: ~/.codecast/tunnels/%s.ensured", id, id);
 	/* The daemon's owner token, for cc-rpc: fetched when the holder is
 	 * new or nothing is cached yet. */
 	char *tp = tunnel_token_path(id);
