@@ -360,14 +360,24 @@ session_number(struct server *srv, struct session *s, const char *text,
 
 	if (len > max / 2)
 		return seq;		/* one huge event is not kept */
-	buf_append(&s->hist, &seq, sizeof(seq));
-	buf_append(&s->hist, &n, sizeof(n));
-	buf_append(&s->hist, text, len);
-	while (s->hist.len > max) {
-		uint32_t first;
+	buf_reserve(&s->hist, HIST_HDR + len);
+	memcpy(s->hist.s + s->hist.len, &seq, sizeof(seq));
+	memcpy(s->hist.s + s->hist.len + sizeof(seq), &n, sizeof(n));
+	memcpy(s->hist.s + s->hist.len + HIST_HDR, text, len);
+	s->hist.len += HIST_HDR + len;
+	s->hist.s[s->hist.len] = '\0';
+	if (s->hist.len > max + max / 8) {
+		/* trimmed in bulk, down to max: not on every event */
+		size_t cut = 0;
 
-		memcpy(&first, s->hist.s + sizeof(uint64_t), sizeof(first));
-		buf_consume(&s->hist, HIST_HDR + first);
+		while (s->hist.len - cut > max) {
+			uint32_t first;
+
+			memcpy(&first, s->hist.s + cut + sizeof(uint64_t),
+			    sizeof(first));
+			cut += HIST_HDR + first;
+		}
+		buf_consume(&s->hist, cut);
 	}
 	return seq;
 }
