@@ -45,7 +45,7 @@ struct job {
 	char **chunks;
 	uint64_t *hashes;
 	size_t nchunks, step, nsteps;
-	bool planned, inflight;
+	bool planned, inflight, started;
 	int attempt, waits;
 	struct bridge_call call;
 };
@@ -412,6 +412,20 @@ job_plan(struct bridge *b, struct job *j, const char **why)
 	}
 }
 
+/* Forget the plan of a job no call was made for (its text may change). */
+static void
+job_unplan(struct job *j)
+{
+	for (size_t i = 0; i < j->nchunks; i++)
+		free(j->chunks[i]);
+	free(j->chunks);
+	free(j->hashes);
+	j->chunks = NULL;
+	j->hashes = NULL;
+	j->nchunks = j->nsteps = j->step = 0;
+	j->planned = false;
+}
+
 /* The call for the job's current step, or false when the step needs none
  * (an unchanged chunk of an edit). */
 static bool
@@ -590,6 +604,7 @@ pump(struct bridge *b)
 		for (struct chan *ch = b->chan_list; ch; ch = ch->next) {
 			struct job *j = ch->head;
 			long long at;
+			double held;
 			const char *why = NULL;
 
 			if (j == NULL || ch->busy)
@@ -616,7 +631,17 @@ pump(struct bridge *b)
 				progress = true;
 				continue;
 			}
+			if (b->p.hold && (held = b->p.hold(b->ctx, &j->call)) > 0) {
+				at = now + (long long)(held * 1000 + 0.999);
+				ch->wait_until = at;
+				if (next == -1 || at < next)
+					next = at;
+				if (j->op == J_EDIT && !j->started)
+					job_unplan(j);
+				continue;
+			}
 			j->inflight = true;
+			j->started = true;
 			ch->busy = true;
 			b->inflight++;
 			b->calls++;
