@@ -147,8 +147,8 @@ api_req(struct dc *dc, const char *method, const char *path)
 	struct http_req *q = http_req_new(url);
 
 	free(url);
-	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
-		http_req_method(q, method);
+	if (strcmp(method, "GET") != 0)
+		http_req_method(q, method);	/* a POST may have no body */
 	http_req_header(q, dc->auth);
 	http_req_header(q, DC_USER_AGENT);
 	http_req_timeout(q, 30000);
@@ -492,6 +492,9 @@ dc_call(void *ctx, const struct bridge_call *c)
 	}
 	case BRIDGE_COMMANDS:
 		body = dc_commands_payload(dc->commands);
+		break;
+	case BRIDGE_TYPING:
+		http_req_body(q, "application/json", "", 0);	/* Content-Length: 0 */
 		break;
 	default:
 		break;
@@ -1334,9 +1337,15 @@ gw_connect(struct dc *dc)
 		}
 	}
 	base = dc->resuming ? dc->resume_url : dc->gateway_url;
-	url = xasprintf("%s%s%sv=10&encoding=json", base,
-	    strchr(base, '?') ? "" : str_ends(base, "/") ? "" : "/",
-	    strchr(base, '?') ? "&" : "?");
+	{
+		/* wss://gateway.discord.gg → wss://gateway.discord.gg/?v=10… */
+		const char *host = strstr(base, "://");
+		bool has_path = host && strchr(host + 3, '/');
+
+		url = xasprintf("%s%s%sv=10&encoding=json", base,
+		    has_path || strchr(base, '?') ? "" : "/",
+		    strchr(base, '?') ? "&" : "?");
+	}
 	if (ws_connect(dc->ws, url, &err) == -1) {
 		char *m = xasprintf("discord: %s: %s", base, err);
 

@@ -288,8 +288,16 @@ dc_rl_learn(struct dc_rl *rl, const char *method, const char *path,
 			/* A new window (or the first we hear of). */
 			s->remaining = (long)remaining;
 			s->reset_at = reset_at;
-		} else if ((long)remaining < s->remaining)
-			s->remaining = (long)remaining;
+		} else {
+			/* The same window: never more calls, never an earlier
+			 * end than the server says (our own estimate of a
+			 * window that began with our call is early by the
+			 * call's way there). */
+			if ((long)remaining < s->remaining)
+				s->remaining = (long)remaining;
+			if (reset_at > s->reset_at)
+				s->reset_at = reset_at;
+		}
 	}
 	if (rl->nstates > MAX_STATES)
 		prune(rl, now);

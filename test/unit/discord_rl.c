@@ -77,17 +77,24 @@ main(void)
 	dc_rl_learn(rl, "PATCH", "/channels/1/messages/5", &a, t + 30);
 	ok(dc_rl_peek(rl, "PATCH", "/channels/1/messages/6", t + 30) > 0,
 	    "routes with the same X-RateLimit-Bucket share the limit");
-	ok(dc_rl_acquire(rl, "POST", "/channels/1/messages", t + 1510) == 0,
+	is_int(dc_rl_peek(rl, "POST", "/channels/1/messages", t + 1510), 10,
+	    "the later reset of the shared bucket's answer counts");
+	ok(dc_rl_acquire(rl, "POST", "/channels/1/messages", t + 1520) == 0,
 	    "after the reset the window is full again");
-	ok(dc_rl_acquire(rl, "POST", "/channels/1/messages", t + 1511) == 0 &&
-	    dc_rl_acquire(rl, "POST", "/channels/1/messages", t + 1512) == 0 &&
-	    dc_rl_acquire(rl, "POST", "/channels/1/messages", t + 1513) > 0,
+	ok(dc_rl_acquire(rl, "POST", "/channels/1/messages", t + 1521) == 0 &&
+	    dc_rl_acquire(rl, "POST", "/channels/1/messages", t + 1522) == 0 &&
+	    dc_rl_acquire(rl, "POST", "/channels/1/messages", t + 1523) > 0,
 	    "  with its limit of 3");
 	/* A late answer of the same window never raises what remains. */
 	a = ok_answer("b1", "3", "2", "1.4");
 	dc_rl_learn(rl, "POST", "/channels/1/messages", &a, t + 1530);
 	ok(dc_rl_peek(rl, "POST", "/channels/1/messages", t + 1530) > 0,
 	    "a late answer of the same window does not raise Remaining");
+	/* The server's end of the window wins over our estimate when later. */
+	a = ok_answer("b1", "3", "0", "1.5");
+	dc_rl_learn(rl, "POST", "/channels/1/messages", &a, t + 1540);
+	is_int(dc_rl_peek(rl, "POST", "/channels/1/messages", t + 1540), 1500,
+	    "the same window's later reset moves ours later");
 	dc_rl_free(rl);
 
 	/* 429s: per route, global. */
