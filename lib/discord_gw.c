@@ -294,12 +294,13 @@ dc_commands_payload(json_t *list)
 
 	json_array_foreach(list, i, c) {
 		const char *name = json_string_value(json_object_get(c, "name"));
-		json_t *opts = json_array(), *o, *cmd;
+		json_t *opts, *o, *cmd;
 		size_t k;
 		int pass;
 
 		if (!good_name(name))
 			continue;
+		opts = json_array();
 		/* Required options first, as Discord demands. */
 		for (pass = 0; pass < 2; pass++)
 			json_array_foreach(json_object_get(c, "options"), k, o) {

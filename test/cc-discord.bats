@@ -194,7 +194,7 @@ events() { grep -v '"hello"' ev.log 2>/dev/null || true; }
 	wait_for 'get messages | jq -e "[.\"55\"[] | select(.attachments | length > 0) | select(.author.bot)] | length > 0" >/dev/null' 30
 	run bash -c "curl -sf $API/control/messages | jq -c '[.\"55\"[] | select(.author.bot) | .attachments[]] | .[0]'"
 	assert_output '{"filename":"out.txt","size":12}'
-	run bash -c "curl -sf $API/control/calls | jq -r '[.[] | select(.body.files)][0].body.payload.attachments[0].filename'"
+	run bash -c "curl -sf $API/control/calls | jq -r '[.[] | select(.body | type == \"object\" and has(\"files\"))][0].body.payload.attachments[0].filename'"
 	assert_output out.txt
 }
 
@@ -234,7 +234,7 @@ events() { grep -v '"hello"' ev.log 2>/dev/null || true; }
 	wait_for 'contents 55 | grep -q "Codecast Commands"' 20
 	n=$(get gateway | jq '.connections | length')
 	ctl op '{"op":7}' >/dev/null
-	wait_for "get gateway | jq -e '.connections | length > $n and .connections[-1].kind == \"resume\"' >/dev/null"
+	wait_for "get gateway | jq -e '(.connections | length) > $n and .connections[-1].kind == \"resume\"' >/dev/null"
 	n=$(get gateway | jq '.connections | length')
 	ctl op '{"op":9,"d":false}' >/dev/null
 	wait_for "get gateway | jq -e '[.log[] | select(.op==2)] | length == 2' >/dev/null" 15
