@@ -1433,7 +1433,7 @@ dc_new(const struct config *cfg, const struct discord_opts *o, bool oneshot)
 	if (dc->o.typing_interval <= 0)
 		dc->o.typing_interval = 8;
 	if (dc->o.global_rate <= 0)
-		dc->o.global_rate = 50;
+		dc->o.global_rate = 48;	/* Discord allows 50: a margin for jitter */
 	if (dc->o.edit_interval <= 0)
 		dc->o.edit_interval = 1.0;
 	dc->base = event_base_new();

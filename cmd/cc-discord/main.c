@@ -32,7 +32,7 @@ usage(FILE *f)
 "options:\n"
 "  -c, --config FILE       the config (default ~/.codecast/config.yaml)\n"
 "  --typing-interval SECS  between typing calls while typing is on (default 8)\n"
-"  --global-rate N         REST calls per second overall at most (default 50)\n"
+"  --global-rate N         REST calls per second overall at most (default 48)\n"
 "  --edit-interval SECS    the edit_interval told to the engine (default 1)\n"
 "  -h, --help              this help;  -V, --version  the version\n"
 "\n"
