@@ -2,6 +2,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,8 @@ struct bridge {
 	struct ref *ref_oldest, *ref_newest;
 	size_t nrefs;
 	int inflight;
-	long long global_wait, global_next;
+	long long global_wait;
+	double global_next;	/* ms: the slot of the next call overall */
 	struct event *wake;
 	bool pumping, repump;
 	/* I/O */
@@ -612,8 +614,8 @@ pump(struct bridge *b)
 			at = ch->wait_until > b->global_wait ? ch->wait_until : b->global_wait;
 			if (counts_for_pace(j) && ch->pace_until > at)
 				at = ch->pace_until;
-			if (b->global_next > at)
-				at = b->global_next;
+			if ((long long)ceil(b->global_next) > at)
+				at = (long long)ceil(b->global_next);
 			if (at > now || b->inflight >= b->cfg.max_inflight) {
 				if (at > now && (next == -1 || at < next))
 					next = at;
@@ -645,8 +647,15 @@ pump(struct bridge *b)
 			ch->busy = true;
 			b->inflight++;
 			b->calls++;
-			if (b->cfg.global_rate > 0)
-				b->global_next = now + (long long)(1000 / b->cfg.global_rate);
+			if (b->cfg.global_rate > 0) {
+				/* Slots global_rate a second apart; a call made
+				 * late (timer latency) does not push the rest
+				 * back, so the average rate is the rate set. */
+				double iv = 1000.0 / b->cfg.global_rate;
+
+				b->global_next = (b->global_next >= (double)now - iv ?
+				    b->global_next : (double)now) + iv;
+			}
 			progress = true;
 			b->p.call(b->ctx, &j->call);
 		}
