@@ -25,3 +25,12 @@ $(BUILD)/fuzz/md_telegram_fuzz: fuzz/md_telegram_fuzz.c $(MDTG_FUZZ_SRCS) $(MDTG
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ fuzz/md_telegram_fuzz.c $(MDTG_FUZZ_SRCS) \
 		$(PKG_LIBS)
+
+# Discord gateway payloads -> events, commands, components.
+FUZZ_TARGETS += $(BUILD)/fuzz/discord_gw_fuzz
+DCGW_FUZZ_SRCS := lib/discord_gw.c lib/util.c
+
+$(BUILD)/fuzz/discord_gw_fuzz: fuzz/discord_gw_fuzz.c $(DCGW_FUZZ_SRCS) $(DCGW_FUZZ_SRCS:.c=.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ fuzz/discord_gw_fuzz.c $(DCGW_FUZZ_SRCS) \
+		$(PKG_LIBS)

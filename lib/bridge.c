@@ -2,6 +2,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,7 @@ struct job {
 	char **chunks;
 	uint64_t *hashes;
 	size_t nchunks, step, nsteps;
-	bool planned, inflight;
+	bool planned, inflight, started;
 	int attempt, waits;
 	struct bridge_call call;
 };
@@ -72,7 +73,8 @@ struct bridge {
 	struct ref *ref_oldest, *ref_newest;
 	size_t nrefs;
 	int inflight;
-	long long global_wait, global_next;
+	long long global_wait;
+	double global_next;	/* ms: the slot of the next call overall */
 	struct event *wake;
 	bool pumping, repump;
 	/* I/O */
@@ -412,6 +414,20 @@ job_plan(struct bridge *b, struct job *j, const char **why)
 	}
 }
 
+/* Forget the plan of a job no call was made for (its text may change). */
+static void
+job_unplan(struct job *j)
+{
+	for (size_t i = 0; i < j->nchunks; i++)
+		free(j->chunks[i]);
+	free(j->chunks);
+	free(j->hashes);
+	j->chunks = NULL;
+	j->hashes = NULL;
+	j->nchunks = j->nsteps = j->step = 0;
+	j->planned = false;
+}
+
 /* The call for the job's current step, or false when the step needs none
  * (an unchanged chunk of an edit). */
 static bool
@@ -604,6 +620,7 @@ pump(struct bridge *b)
 		for (struct chan *ch = b->chan_list; ch; ch = ch->next) {
 			struct job *j = ch->head;
 			long long at;
+			double held;
 			const char *why = NULL;
 
 			if (j == NULL || ch->busy)
@@ -611,8 +628,8 @@ pump(struct bridge *b)
 			at = ch->wait_until > b->global_wait ? ch->wait_until : b->global_wait;
 			if (counts_for_pace(j) && ch->pace_until > at)
 				at = ch->pace_until;
-			if (b->global_next > at)
-				at = b->global_next;
+			if ((long long)ceil(b->global_next) > at)
+				at = (long long)ceil(b->global_next);
 			if (at > now || b->inflight >= b->cfg.max_inflight) {
 				if (at > now && (next == -1 || at < next))
 					next = at;
@@ -630,12 +647,29 @@ pump(struct bridge *b)
 				progress = true;
 				continue;
 			}
+			if (b->p.hold && (held = b->p.hold(b->ctx, &j->call)) > 0) {
+				at = now + (long long)(held * 1000 + 0.999);
+				ch->wait_until = at;
+				if (next == -1 || at < next)
+					next = at;
+				if (j->op == J_EDIT && !j->started)
+					job_unplan(j);
+				continue;
+			}
 			j->inflight = true;
+			j->started = true;
 			ch->busy = true;
 			b->inflight++;
 			b->calls++;
-			if (b->cfg.global_rate > 0)
-				b->global_next = now + (long long)(1000 / b->cfg.global_rate);
+			if (b->cfg.global_rate > 0) {
+				/* Slots global_rate a second apart; a call made
+				 * late (timer latency) does not push the rest
+				 * back, so the average rate is the rate set. */
+				double iv = 1000.0 / b->cfg.global_rate;
+
+				b->global_next = (b->global_next >= (double)now - iv ?
+				    b->global_next : (double)now) + iv;
+			}
 			progress = true;
 			b->p.call(b->ctx, &j->call);
 		}

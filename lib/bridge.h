@@ -36,6 +36,9 @@
  *   until typing off or the next send to that channel;
  * - files over max_file are `failed` without a call.
  *
+ * - a platform with rate-limit buckets of its own (Discord) says through
+ *   hold() how long a call must still wait; nothing is sent to be refused.
+ *
  * The platform plugs in with struct bridge_platform: render() and call(),
  * which starts one asynchronous platform call and reports it, later or at
  * once, with bridge_call_done().  Inbound traffic is the platform's own; it
@@ -97,6 +100,13 @@ struct bridge_platform {
 	void (*call)(void *ctx, const struct bridge_call *c);
 	/* Optional: an action whose op the bridge does not know ("choices"). */
 	void (*other)(void *ctx, const char *op, json_t *action);
+	/* Optional: how many seconds c must wait before it may start (the
+	 * platform's own rate-limit buckets, learnt from its answers); 0 to
+	 * start it now, when call() follows at once.  A held call's channel
+	 * waits (its order is kept); an edit held before its first call is
+	 * rendered again when it comes up, so newer edits of the ref still
+	 * coalesce into it while it waits. */
+	double (*hold)(void *ctx, const struct bridge_call *c);
 };
 
 struct bridge_config {

@@ -560,6 +560,7 @@ config_defaults(struct config *c)
 	c->file_forward.default_max_size = 5242880;
 	c->file_forward.download_dir = path_expand_tilde("~/.codecast/downloads");
 	c->discord.command_prefix = xstrdup("/");
+	c->discord.api_url = xstrdup("https://discord.com/api/v10");
 	c->telegram.api_url = xstrdup("https://api.telegram.org");
 	c->lark.use_cards = true;
 	c->webui.port = 8080;
@@ -659,7 +660,10 @@ parse_sections(struct ld *l, yaml_node_t *root, struct config *c)
 		if (get_str(l, b, "token", "bot.discord", &c->discord.token) ||
 		    get_list(l, b, "allowed_channels", "bot.discord", true, &c->discord.allowed_channels) ||
 		    get_str(l, b, "command_prefix", "bot.discord", &c->discord.command_prefix) ||
-		    get_list(l, b, "admin_users", "bot.discord", true, &c->discord.admin_users))
+		    get_list(l, b, "admin_users", "bot.discord", true, &c->discord.admin_users) ||
+		    get_str(l, b, "api_url", "bot.discord", &c->discord.api_url) ||
+		    get_str(l, b, "gateway_url", "bot.discord", &c->discord.gateway_url) ||
+		    get_list(l, b, "guild_ids", "bot.discord", true, &c->discord.guild_ids))
 			return -1;
 	}
 	if (get_section(l, bot, "telegram", "bot", &b))
@@ -815,6 +819,9 @@ config_free(struct config *c)
 	free(c->discord.token);
 	strlist_free(&c->discord.allowed_channels);
 	free(c->discord.command_prefix);
+	free(c->discord.api_url);
+	free(c->discord.gateway_url);
+	strlist_free(&c->discord.guild_ids);
 	strlist_free(&c->discord.admin_users);
 	free(c->telegram.token);
 	strlist_free(&c->telegram.allowed_users);

@@ -92,6 +92,9 @@ struct config {
 		struct strlist allowed_channels;	/* integers as text */
 		char *command_prefix;	/* "/" */
 		struct strlist admin_users;
+		char *api_url;		/* https://discord.com/api/v10 */
+		char *gateway_url;	/* NULL: ask GET /gateway/bot */
+		struct strlist guild_ids;	/* slash commands per guild (integers) */
 	} discord;
 	struct {
 		bool present;

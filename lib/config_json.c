@@ -135,6 +135,9 @@ config_to_json(const struct config *c, bool secrets)
 		json_object_set_new(x, "allowed_channels", jintlist(&c->discord.allowed_channels));
 		json_object_set_new(x, "command_prefix", jstr(c->discord.command_prefix));
 		json_object_set_new(x, "admin_users", jintlist(&c->discord.admin_users));
+		json_object_set_new(x, "api_url", jstr(c->discord.api_url));
+		json_object_set_new(x, "gateway_url", jstr(c->discord.gateway_url));
+		json_object_set_new(x, "guild_ids", jintlist(&c->discord.guild_ids));
 		json_object_set_new(bot, "discord", x);
 	}
 	if (c->telegram.present) {

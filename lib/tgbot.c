@@ -1239,7 +1239,7 @@ free_ask(const char *k, void *v, void *arg)
 static struct tg *
 tg_new(const struct config *cfg, const struct tgbot_opts *o, bool oneshot)
 {
-	static const struct bridge_platform plat = { tg_render, tg_call, NULL };
+	static const struct bridge_platform plat = { tg_render, tg_call, NULL, NULL };
 	struct bridge_config bc = { 0 };
 	struct tg *t;
 	const char *api;

@@ -65,6 +65,40 @@ plat_call(void *ctx, const struct bridge_call *c)
 	event_base_once(base, -1, EV_TIMEOUT, answer_cb, a, &tv);
 }
 
+/* hold(): the first EDIT waits hold_secs (once), as a learnt bucket would. */
+static double hold_secs;
+static int holds;
+
+static double
+plat_hold(void *ctx, const struct bridge_call *c)
+{
+	(void)ctx;
+	if (c->kind == BRIDGE_EDIT && hold_secs > 0) {
+		double h = hold_secs;
+
+		hold_secs = 0;
+		holds++;
+		buf_printf(&log_, "HOLD %s;", c->text);
+		return h;
+	}
+	return 0;
+}
+
+static void act(const char *json);
+
+/* While the edit is held: two newer edits, then the end of input. */
+static void
+later_edits(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	act("{\"op\":\"edit\",\"ref\":\"m1\",\"text\":\"c\"}");
+	act("{\"op\":\"edit\",\"ref\":\"m1\",\"text\":\"d\"}");
+	act("{\"op\":\"send\",\"channel\":\"t:2\",\"ref\":\"o\",\"text\":\"other\"}");
+	bridge_input_done(br);
+}
+
 /* "a|b|c" renders as three chunks. */
 static size_t
 plat_render(void *ctx, const char *md, char ***chunks)
@@ -111,7 +145,7 @@ run(double interval)
 static void
 fresh(double interval)
 {
-	static const struct bridge_platform p = { plat_render, plat_call, NULL };
+	static const struct bridge_platform p = { plat_render, plat_call, NULL, NULL };
 	struct bridge_config c = { 0 };
 
 	if (br)
@@ -180,6 +214,30 @@ main(void)
 	is_str(run(0), "SEND t:1 - 1;SEND t:1 - 2;SEND t:1 - 3;", "sends keep their order");
 	ok(monotonic_ms() - t0 >= 400, "  paced at channel_interval");
 
+	/* hold(): a held edit waits without a call, still takes newer text;
+	 * another channel goes on meanwhile. */
+	{
+		static const struct bridge_platform ph = { plat_render, plat_call, NULL,
+		    plat_hold };
+		struct bridge_config c = { 0 };
+		struct timeval tv = { 0, 100000 };
+
+		bridge_free(br);
+		buf_clear(&log_);
+		next_id = 1;
+		br = bridge_new(base, &c, &ph, NULL);
+		bridge_on_idle(br, idle, NULL);
+		hold_secs = 0.3;
+		t0 = monotonic_ms();
+		act("{\"op\":\"send\",\"channel\":\"t:1\",\"ref\":\"m1\",\"text\":\"a\"}");
+		act("{\"op\":\"edit\",\"ref\":\"m1\",\"text\":\"b\"}");
+		event_base_once(base, -1, EV_TIMEOUT, later_edits, NULL, &tv);
+		is_str(run(0), "SEND t:1 - a;HOLD b;SEND t:2 - other;EDIT t:1 1 d;",
+		    "hold: the held edit is made later, coalesced to the newest text");
+		ok(monotonic_ms() - t0 >= 300, "  after the hold");
+		ok(holds == 1, "  held once");
+	}
+
 	/* failed events on the output. */
 	fresh(0);
 	if (pipe(fds) == -1)
@@ -188,7 +246,7 @@ main(void)
 		json_t *h = json_pack("{s:s}", "type", "hello");
 		int devnull = open("/dev/null", 0);
 		struct bridge_config c = { 0 };
-		static const struct bridge_platform p = { plat_render, plat_call, NULL };
+		static const struct bridge_platform p = { plat_render, plat_call, NULL, NULL };
 
 		bridge_free(br);
 		c.hello = h;
