@@ -689,7 +689,8 @@ restart_cb(evutil_socket_t fd, short what, void *arg)
 static struct bridge *
 new_bridge(struct tty *t)
 {
-	static const struct bridge_platform plat = { tty_plat_render, tty_plat_call, NULL };
+	static const struct bridge_platform plat = { tty_plat_render, tty_plat_call,
+	    NULL, NULL };
 	struct bridge_config bc = { 0 };
 	struct bridge *b;
 
