@@ -21,7 +21,6 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -1597,28 +1596,6 @@ on_request(struct evhttp_request *req, void *arg)
 
 /* ----------------------------------------------------------------- tls */
 
-/* Every accepted connection gets a TLS server bufferevent; evhttp sets its
- * socket.  A NULL here would make evhttp fall back to plain text, so a
- * failure (out of memory) is fatal. */
-static struct bufferevent *
-tls_bevcb(struct event_base *base, void *arg)
-{
-	struct server *srv = arg;
-	struct bufferevent *bev;
-	SSL *ssl;
-
-	if ((ssl = SSL_new(srv->tls)) == NULL)
-		errx(1, "tls: SSL_new failed");
-	bev = bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL)
-		errx(1, "tls: bufferevent_openssl_socket_new failed");
-	/* A client that closes without close_notify ends its connection
-	 * like any other EOF. */
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
-}
-
 /* Load or generate the pair, build the context, announce the fingerprint.
  * 0 or -1 (diagnostic printed). */
 static int
@@ -1786,7 +1763,7 @@ daemon_serve(const struct daemon_opts *o)
 	    EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(srv.http, on_request, &srv);
 	if (srv.tls)
-		evhttp_set_bevcb(srv.http, tls_bevcb, &srv);
+		daemon_tls_evhttp(srv.http, srv.tls);
 
 	last = o->port == 0 ? 0 : o->port + o->port_tries;
 	if (last > 65535)
