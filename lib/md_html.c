@@ -109,9 +109,10 @@ wrap(struct rctx *r, const struct mdw_node *n, const char *tag)
 static void
 cell(struct rctx *r, const struct mdw_node *n, const char *tag)
 {
+	/* A class, not a style attribute: the page's CSP allows no inline
+	 * style. */
 	if (n->align == 'c' || n->align == 'r')
-		buf_printf(r->out, "<%s style=\"text-align:%s\">", tag,
-		    n->align == 'c' ? "center" : "right");
+		buf_printf(r->out, "<%s class=\"al-%c\">", tag, n->align);
 	else
 		buf_printf(r->out, "<%s>", tag);
 	children(r, n);
