@@ -241,7 +241,8 @@ node(struct rctx *r, const struct mdw_node *n)
 		buf_puts(r->out, "<br>");
 		break;
 	case MDW_SOFTBR:
-		buf_putc(r->out, '\n');
+		/* A chat's newline is a line break. */
+		buf_puts(r->out, "<br>");
 		break;
 	}
 }

@@ -24,7 +24,8 @@ void html_escape_str(struct buf *out, const char *s);
 /* Append md[0..len) rendered: p, h1-h6 (as h3-h6: a chat message has no
  * page title), strong, em, del, code, pre>code (class "language-X" when
  * the fence names one), blockquote, ul/ol/li (task items with a disabled
- * checkbox), hr, table, a, br. */
+ * checkbox), hr, table, a, br (a single newline too: in a chat it
+ * breaks the line). */
 void md_html(const char *md, size_t len, struct buf *out);
 
 #endif

@@ -858,6 +858,10 @@ out:
 
 static void engine_start(struct web *w);
 
+static void engine_ended(struct web *w, int st);
+
+/* After the engine was reaped (a moment later, so that the bridge reads
+ * what it wrote before it ended), and when it is to start again. */
 static void
 engine_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -865,6 +869,11 @@ engine_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (w->engine_reaped) {
+		w->engine_reaped = false;
+		engine_ended(w, w->engine_status);
+		return;
+	}
 	if (!w->stopping && w->ec.pid <= 0)
 		engine_start(w);
 }
@@ -905,7 +914,9 @@ engine_ended(struct web *w, int st)
 	w->engine_last = proc_status_text(st);
 	if (w->stopping)
 		return;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 75) {
+	/* 75 asks for a restart at once; one that comes straight after a
+	 * start is a loop, and waits like a crash. */
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 75 && up >= 2000) {
 		warnx("cc-engine asked for a restart");
 		w->engine_backoff_ms = 0;
 	} else {
@@ -948,8 +959,13 @@ on_sigchld(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
-	if (w->ec.pid > 0 && engine_child_reap(&w->ec, &st))
-		engine_ended(w, st);
+	if (w->ec.pid > 0 && engine_child_reap(&w->ec, &st)) {
+		struct timeval tv = { 0, 300000 };
+
+		w->engine_status = st;
+		w->engine_reaped = true;
+		evtimer_add(w->engine_timer, &tv);
+	}
 }
 
 static void

@@ -99,6 +99,8 @@ struct web {
 	long engine_backoff_ms;
 	char *engine_last;		/* how it last ended, or NULL */
 	struct event *engine_timer;
+	bool engine_reaped;
+	int engine_status;
 	json_t *commands;
 
 	struct wchan *chans;
