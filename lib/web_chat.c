@@ -284,7 +284,32 @@ web_chat_button(struct web *w, struct wchan *c, const char *ref,
 	if (json_object_get(it->ev, "answered"))
 		return 1;
 	ev = json_deep_copy(it->ev);
-	json_object_set_new(ev, "answered", json_string(value));
+	{
+		/* Shown by label: "0,2" → "1. Fast, 3. Both". */
+		struct buf shown = { 0 };
+		json_t *o;
+		size_t i;
+
+		json_array_foreach(json_object_get(ev, "options"), i, o) {
+			const char *v = json_string_value(json_object_get(o, "value"));
+			const char *p = value;
+			size_t n = v ? strlen(v) : 0;
+
+			while (v && p && *p) {
+				if (strncmp(p, v, n) == 0 && (p[n] == ',' || p[n] == '\0')) {
+					if (shown.len)
+						buf_puts(&shown, ", ");
+					buf_puts(&shown, json_string_value(json_object_get(o, "label")));
+					break;
+				}
+				p = strchr(p, ',');
+				if (p)
+					p++;
+			}
+		}
+		json_object_set_new(ev, "answered", json_string(shown.len ? shown.s : value));
+		buf_free(&shown);
+	}
 	web_chan_event(w, c, it->id, ev, true);
 	ev = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "button", "channel",
 	    c->name, "user", "web", "ref", ref, "value", value);
