@@ -89,6 +89,8 @@ chan_free(struct wchan *c)
 	}
 	while (c->clients)
 		sse_close(c->clients);
+	if (c->flush)
+		event_free(c->flush);
 	free(c->name);
 	free(c);
 }
@@ -169,19 +171,48 @@ item_find(struct wchan *c, const char *id)
 	return NULL;
 }
 
-static void
-sse_send_item(struct sse *s, const struct wchan *c, json_t *ev)
+static int
+sse_send_item(struct sse *s, json_t *ev)
 {
 	char *data = json_dumps(ev, JSON_COMPACT);
 	char id[64];
+	int rc;
 
 	if (data == NULL)
-		return;
+		return 0;
 	snprintf(id, sizeof(id), "%s.%llu", s->w->epoch,
 	    (unsigned long long)json_integer_value(json_object_get(ev, "seq")));
-	(void)c;
-	web_sse_send(s, NULL, id, data);
+	rc = web_sse_send(s, NULL, id, data);
 	free(data);
+	return rc;
+}
+
+/* Send s the stored items it has not had. */
+static void
+catch_up(struct sse *s, struct wchan *c)
+{
+	struct witem *it;
+
+	for (it = c->head; it; it = it->next)
+		if (it->seq > s->sent) {
+			s->sent = it->seq;
+			if (sse_send_item(s, it->ev) == -1)
+				return;
+		}
+}
+
+static void
+flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct wchan *c = arg;
+	struct sse *s, *next;
+
+	(void)fd;
+	(void)what;
+	for (s = c->clients; s; s = next) {
+		next = s->next;		/* a slow client may be dropped */
+		catch_up(s, c);
+	}
 }
 
 void
@@ -190,16 +221,27 @@ web_chan_event(struct web *w, struct wchan *c, const char *id, json_t *ev,
 {
 	struct sse *s, *next;
 
-	json_object_set_new(ev, "seq", json_integer((json_int_t)++c->seq));
 	c->used = monotonic_ms();
-	for (s = c->clients; s; s = next) {
-		next = s->next;		/* a slow client may be dropped */
-		sse_send_item(s, c, ev);
-	}
-	(void)w;
 	if (!store) {
+		/* Passing news (typing): no sequence number, no SSE id, so it
+		 * moves no stream's place. */
+		char *data = json_dumps(ev, JSON_COMPACT);
+
+		for (s = c->clients; data && s; s = next) {
+			next = s->next;		/* a slow client may be dropped */
+			(void)web_sse_send(s, NULL, NULL, data);
+		}
+		free(data);
 		json_decref(ev);
 		return;
+	}
+	json_object_set_new(ev, "seq", json_integer((json_int_t)++c->seq));
+	if (c->flush == NULL)
+		c->flush = evtimer_new(w->base, flush_cb, c);
+	if (c->flush && !evtimer_pending(c->flush, NULL)) {
+		struct timeval tv = { 0, 50000 };
+
+		evtimer_add(c->flush, &tv);
 	}
 	{
 		struct witem *it = id ? item_find(c, id) : NULL;
@@ -362,7 +404,7 @@ sse_close(struct sse *s)
 	free(s);
 }
 
-void
+int
 web_sse_send(struct sse *s, const char *event, const char *id,
     const char *data)
 {
@@ -371,7 +413,7 @@ web_sse_send(struct sse *s, const char *event, const char *id,
 	const char *p, *nl;
 
 	if (b == NULL)
-		return;
+		return 0;
 	if (event)
 		evbuffer_add_printf(b, "event: %s\n", event);
 	if (id)
@@ -394,7 +436,9 @@ web_sse_send(struct sse *s, const char *event, const char *id,
 	if (bev && evbuffer_get_length(bufferevent_get_output(bev)) > WEB_SSE_HIGH) {
 		warnx("a stream fell %u MiB behind: closed", WEB_SSE_HIGH >> 20);
 		sse_close(s);
+		return -1;
 	}
+	return 0;
 }
 
 void
@@ -433,28 +477,17 @@ web_sse_open(struct web *w, struct evhttp_request *req, struct wchan *c,
 	*s->prevp = s;
 	w->nsse++;
 	snprintf(hello, sizeof(hello), "{\"epoch\":\"%s\"}", w->epoch);
-	web_sse_send(s, "hello", NULL, hello);
-	if (c) {
-		/* Replay what the browser has not seen: all of it when it last
-		 * saw another run of cc-web. */
-		unsigned long long after = 0;
+	if (web_sse_send(s, "hello", NULL, hello) == -1 || c == NULL)
+		return;
+	/* Replay what the browser has not seen: all of it when it last saw
+	 * another run of cc-web. */
+	{
 		size_t el = strlen(w->epoch);
-		struct witem *it;
 
 		if (since && strncmp(since, w->epoch, el) == 0 && since[el] == '.')
-			after = strtoull(since + el + 1, NULL, 10);
-		for (it = c->head; it; it = it->next)
-			if (it->seq > after) {
-				/* the stream may be closed as too slow */
-				struct sse *probe;
-
-				for (probe = c->clients; probe && probe != s; probe = probe->next)
-					;
-				if (probe == NULL)
-					return;
-				sse_send_item(s, c, it->ev);
-			}
+			s->sent = strtoull(since + el + 1, NULL, 10);
 	}
+	catch_up(s, c);
 }
 
 void

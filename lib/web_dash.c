@@ -15,7 +15,6 @@
 #include <jansson.h>
 
 #include "md_html.h"
-#include "peerstatus.h"
 #include "proc.h"
 #include "sessdb.h"
 #include "web_int.h"
@@ -59,18 +58,19 @@ find_tool(const char *name)
 void
 web_dash_init(struct web *w)
 {
-	const struct peer **list = xcalloc(w->cfg->npeers + 1, sizeof(*list));
 	size_t i;
 
 	w->deploy_path = find_tool("cc-deploy");
 	if (w->deploy_path == NULL)
 		w->deploy_path = xstrdup("cc-deploy");
 	w->head_path = find_tool("cc-head");
-	w->npeers = peerstatus_default_peers(w->cfg, list);
-	w->peers = xcalloc(w->npeers + 1, sizeof(*w->peers));
-	for (i = 0; i < w->npeers; i++)
-		w->peers[i].peer = list[i];
-	free(list);
+	/* The peers cc-deploy status checks by default: all but jump-only
+	 * ones (peerstatus.h is not linked: it would bring libssh2 and
+	 * libcurl into a process that only runs children). */
+	w->peers = xcalloc(w->cfg->npeers + 1, sizeof(*w->peers));
+	for (i = 0; i < w->cfg->npeers; i++)
+		if (!config_peer_jump_only(w->cfg, &w->cfg->peers[i]))
+			w->peers[w->npeers++].peer = &w->cfg->peers[i];
 }
 
 void
@@ -90,6 +90,14 @@ web_dash_free(struct web *w)
 }
 
 /* ---- peers ----------------------------------------------------------------- */
+
+/* A peer that could not be asked (peerstatus.h's row). */
+static json_t *
+offline_row(const struct peer *p)
+{
+	return json_pack("{s:s, s:s, s:s, s:n, s:n}", "peer", p->id, "status", "offline",
+	    "daemon", "unknown", "port", "version");
+}
 
 static void
 peer_line(struct proc *p, const char *line, size_t len, void *arg)
@@ -120,7 +128,7 @@ peer_exit(struct proc *p, int status, const char *err, void *arg)
 	/* No row: it could not even say offline (killed by the timeout). */
 	if (ps->row == NULL || (WIFSIGNALED(status))) {
 		json_decref(ps->row);
-		ps->row = peerstatus_row(ps->peer, "offline", "unknown", 0, NULL);
+		ps->row = offline_row(ps->peer);
 	}
 }
 
@@ -147,7 +155,7 @@ check_peer(struct web *w, struct peerstate *ps)
 		free(err);
 		ps->started = 0;
 		ps->checked = monotonic_ms();
-		ps->row = peerstatus_row(ps->peer, "offline", "unknown", 0, NULL);
+		ps->row = offline_row(ps->peer);
 	}
 }
 

@@ -40,6 +40,7 @@ struct sse {
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;
 	struct wchan *chan;		/* NULL: the dashboard's */
+	unsigned long long sent;	/* the channel's last item it got */
 	struct sse *next, **prevp;
 };
 
@@ -60,6 +61,7 @@ struct wchan {
 	struct witem *head, *tail;
 	size_t nitems, bytes;
 	struct sse *clients;
+	struct event *flush;		/* items go out together, 50 ms on */
 	long long used;
 	struct wchan *next;
 };
@@ -138,7 +140,8 @@ struct wchan *web_chan_find(struct web *w, const char *id);
 void web_chat_free(struct web *w);
 /* A new message id, unique across runs. */
 char *web_msg_id(struct web *w);
-/* Store (when id or store) and send to the channel's streams; ev stolen. */
+/* Store (store: the streams get it within 50 ms, only its newest version
+ * when it changes meanwhile) or send at once (not stored); ev stolen. */
 void web_chan_event(struct web *w, struct wchan *c, const char *id, json_t *ev,
     bool store);
 /* The browser's side. */
@@ -151,7 +154,8 @@ struct bridge *web_bridge_new(struct web *w);
 /* Open an EventSource stream (since: "EPOCH.SEQ" or NULL). */
 void web_sse_open(struct web *w, struct evhttp_request *req, struct wchan *c,
     const char *since);
-void web_sse_send(struct sse *s, const char *event, const char *id,
+/* 0, or -1 when the stream was closed (too far behind): s is gone. */
+int web_sse_send(struct sse *s, const char *event, const char *id,
     const char *data);
 void web_sse_broadcast_dash(struct web *w, const char *event, json_t *data);
 void web_sse_ping_all(struct web *w);
