@@ -245,7 +245,8 @@ web_chan_event(struct web *w, struct wchan *c, const char *id, json_t *ev,
 	}
 	{
 		struct witem *it = id ? item_find(c, id) : NULL;
-		char *txt;
+		/* Copied first: id may be the old item's own. */
+		char *txt, *copy = id ? xstrdup(id) : NULL;
 
 		if (it) {
 			item_unlink(c, it);
@@ -253,7 +254,7 @@ web_chan_event(struct web *w, struct wchan *c, const char *id, json_t *ev,
 		}
 		it = xcalloc(1, sizeof(*it));
 		it->seq = c->seq;
-		it->id = id ? xstrdup(id) : NULL;
+		it->id = copy;
 		it->ev = ev;
 		txt = json_dumps(ev, JSON_COMPACT);
 		it->bytes = txt ? strlen(txt) : 0;

@@ -43,7 +43,7 @@ teardown() {
 	cp out/*.png "$CODECAST_TOP/test/artifacts/cc-web/" 2>/dev/null || true
 	if [ "$status" -ne 0 ]; then
 		cat out/failure.txt 2>/dev/null || true
-		tail -20 web.err
+		cat web.err
 	fi
 	assert_success
 	assert_output --partial 'ok - the reply streamed'
