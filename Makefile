@@ -21,7 +21,7 @@ VERSION   := 0.1.0
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS      := libssh2 libcurl yaml-0.1 sqlite3 jansson libevent libevent_openssl \
-	     libssl libcrypto md4c libedit libwebsockets
+	     libssl libcrypto md4c libedit libwebsockets libsodium
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 OPT       ?= -O2 -g
@@ -132,10 +132,10 @@ uninstall:
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PKGS := build-essential pkg-config libssh2-1-dev libcurl4-openssl-dev libyaml-dev \
 	libsqlite3-dev libjansson-dev libevent-dev libssl-dev libmd4c-dev libedit-dev \
-	libwebsockets-dev \
+	libwebsockets-dev libsodium-dev \
 	bats bats-assert bats-support jq curl sqlite3 openssh-server openssh-client \
 	clang libclang-rt-14-dev valgrind python3 python3-aiohttp git man-db groff-base \
-	hyperfine netcat-openbsd iproute2 procps tmux shellcheck dash
+	hyperfine netcat-openbsd iproute2 procps tmux shellcheck dash chromium
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

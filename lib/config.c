@@ -563,7 +563,8 @@ config_defaults(struct config *c)
 	c->discord.api_url = xstrdup("https://discord.com/api/v10");
 	c->telegram.api_url = xstrdup("https://api.telegram.org");
 	c->lark.use_cards = true;
-	c->webui.port = 8080;
+	/* cc-web's port; upstream's dataclass said 8080, its CLI 31949. */
+	c->webui.port = 31949;
 	c->webui.host = xstrdup("127.0.0.1");
 }
 
@@ -698,6 +699,10 @@ parse_sections(struct ld *l, yaml_node_t *root, struct config *c)
 		if (get_bool(l, b, "enabled", wp, &c->webui.enabled) ||
 		    get_int(l, b, "port", wp, 1, 65535, &c->webui.port) ||
 		    get_str(l, b, "host", wp, &c->webui.host))
+			return -1;
+		/* upstream's example spells it bind: */
+		if (map_get(l, b, "host") == NULL &&
+		    get_str(l, b, "bind", wp, &c->webui.host))
 			return -1;
 	}
 	return 0;

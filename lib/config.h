@@ -110,8 +110,8 @@ struct config {
 	} lark;
 	struct {
 		bool enabled;		/* false */
-		int port;		/* 8080 */
-		char *host;		/* 127.0.0.1 */
+		int port;		/* 31949 */
+		char *host;		/* 127.0.0.1 (host:, or bind:) */
 	} webui;
 };
 

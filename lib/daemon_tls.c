@@ -1,5 +1,6 @@
 /* daemon_tls.c — cc-daemon's certificate, key, fingerprint and SSL_CTX.
  * See daemon_tls.h. */
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -19,6 +20,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
 
 #include "daemon_tls.h"
 #include "paths.h"
@@ -109,8 +115,8 @@ san_list(const char *bind)
 
 /* A self-signed certificate and its key, as PEM text. */
 static int
-make_pair(const char *bind, struct buf *cert_pem, struct buf *key_pem,
-    char **err)
+make_pair(const char *bind, const char *cn, struct buf *cert_pem,
+    struct buf *key_pem, char **err)
 {
 	EVP_PKEY *pkey = NULL;
 	X509 *x = NULL;
@@ -141,7 +147,7 @@ make_pair(const char *bind, struct buf *cert_pem, struct buf *key_pem,
 	    X509_time_adj_ex(X509_getm_notAfter(x), CERT_DAYS, 0, NULL) == NULL ||
 	    (name = X509_get_subject_name(x)) == NULL ||
 	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)"cc-daemon", -1, -1, 0) ||
+	    (const unsigned char *)cn, -1, -1, 0) ||
 	    !X509_set_issuer_name(x, name) ||
 	    !X509_set_pubkey(x, pkey) ||
 	    add_ext(x, NID_basic_constraints, "critical,CA:FALSE") == -1 ||
@@ -236,13 +242,13 @@ exists(const char *path, char **err)
  * follows), -1 error. */
 static int
 generate(const char *cert_path, const char *key_path, const char *bind,
-    char **err)
+    const char *cn, char **err)
 {
 	struct buf c = { 0 }, k = { 0 };
 	char *ctmp = NULL, *ktmp = NULL;
 	int rc = -1;
 
-	if (make_pair(bind, &c, &k, err) == -1)
+	if (make_pair(bind, cn, &c, &k, err) == -1)
 		goto out;
 	if ((ctmp = write_tmp(cert_path, &c, err)) == NULL ||
 	    (ktmp = write_tmp(key_path, &k, err)) == NULL)
@@ -373,6 +379,14 @@ int
 daemon_tls_ensure_pair(const char *cert_path, const char *key_path,
     const char *bind, bool *created, char **err)
 {
+	return daemon_tls_ensure_pair_cn(cert_path, key_path, bind, "cc-daemon",
+	    created, err);
+}
+
+int
+daemon_tls_ensure_pair_cn(const char *cert_path, const char *key_path,
+    const char *bind, const char *cn, bool *created, char **err)
+{
 	char *dc = daemon_tls_default_cert(), *dk = daemon_tls_default_key();
 	X509 *x = NULL;
 	EVP_PKEY *k = NULL;
@@ -396,7 +410,7 @@ daemon_tls_ensure_pair(const char *cert_path, const char *key_path,
 	if (!hc && !hk) {
 		int i;
 
-		if ((rc = generate(cert_path, key_path, bind, err)) == -1)
+		if ((rc = generate(cert_path, key_path, bind, cn, err)) == -1)
 			goto out;
 		if (rc == 0) {
 			if (created)
@@ -436,6 +450,34 @@ out:
 	free(dc);
 	free(dk);
 	return rc;
+}
+
+/* Every accepted connection gets a TLS server bufferevent; evhttp sets its
+ * socket.  A NULL here would make evhttp fall back to plain text, so a
+ * failure (out of memory) is fatal. */
+static struct bufferevent *
+tls_bevcb(struct event_base *base, void *arg)
+{
+	SSL_CTX *ctx = arg;
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	if ((ssl = SSL_new(ctx)) == NULL)
+		errx(1, "tls: SSL_new failed");
+	bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		errx(1, "tls: bufferevent_openssl_socket_new failed");
+	/* A client that closes without close_notify ends its connection
+	 * like any other EOF. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+void
+daemon_tls_evhttp(struct evhttp *http, SSL_CTX *ctx)
+{
+	evhttp_set_bevcb(http, tls_bevcb, ctx);
 }
 
 int

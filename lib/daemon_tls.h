@@ -1,7 +1,9 @@
-/* daemon_tls.h — cc-daemon's HTTPS: the certificate and key (loaded, or a
- * self-signed pair generated on first use), the fingerprint clients pin
- * (`cc-rpc --fingerprint`, `tls_fingerprint:`), the server SSL_CTX, and the
- * TLS keys of daemon.yaml are read with the others (daemon_auth.h).
+/* daemon_tls.h — HTTPS for the servers of the toolkit (cc-daemon, cc-web):
+ * the certificate and key (loaded, or a self-signed pair generated on first
+ * use), the fingerprint clients pin (`cc-rpc --fingerprint`,
+ * `tls_fingerprint:`), the server SSL_CTX, and an evhttp serving TLS with
+ * it.  cc-daemon's TLS keys of daemon.yaml are read with the others
+ * (daemon_auth.h).
  *
  * Generated pair: EC P-256 key, self-signed X.509 v3 certificate valid for
  * 10 years with a random serial, SANs DNS:localhost, IP:127.0.0.1, IP:::1
@@ -36,6 +38,10 @@ char *daemon_tls_default_key(void);
  * pair was generated.  The default files' directory is created 0700. */
 int daemon_tls_ensure_pair(const char *cert_path, const char *key_path,
     const char *bind, bool *created, char **err);
+/* The same, the generated certificate's subject CN=cn (daemon_tls_ensure_pair
+ * says "cc-daemon"). */
+int daemon_tls_ensure_pair_cn(const char *cert_path, const char *key_path,
+    const char *bind, const char *cn, bool *created, char **err);
 
 /* The server context for an existing pair (the certificate file may hold a
  * chain, leaf first): TLS 1.2 at least, the server's cipher preference,
@@ -45,6 +51,11 @@ int daemon_tls_ensure_pair(const char *cert_path, const char *key_path,
  * the key does not match the certificate. */
 SSL_CTX *daemon_tls_ctx_new(const char *cert_path, const char *key_path,
     char fp[DAEMON_TLS_FP_LEN], char **err);
+
+/* Make every connection http accepts a TLS server connection of ctx (kept
+ * by the caller, alive as long as http). */
+struct evhttp;
+void daemon_tls_evhttp(struct evhttp *http, SSL_CTX *ctx);
 
 /* The fingerprint of the first certificate in cert_path. */
 int daemon_tls_fingerprint_file(const char *cert_path,

@@ -78,8 +78,8 @@ void http_cancel(struct http *h, struct http_req *q);
  * of the final response), or NULL.  Valid during the callback. */
 const char *http_resp_header(const struct http_resp *r, const char *name);
 
-/* Retry delay for the attempt-th retry (1, 2, …): base doubled each time,
- * at most cap, with up to 25 % random jitter added. */
-long http_backoff_ms(int attempt, long base_ms, long cap_ms);
+/* http_backoff_ms: backoff.h (its own object, so that a bridge without
+ * HTTP of its own does not link libcurl for it). */
+#include "backoff.h"
 
 #endif

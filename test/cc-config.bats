@@ -95,10 +95,22 @@ YAML
 	run cc-config -c c.yaml
 	assert_success
 	run jq -c '[.default_mode, .tool_batch_size, .skills, .daemon, .file_pool.max_size, .file_pool.remote_dir, .file_pool.allowed_types, .file_forward.enabled, .file_forward.default_max_size, .bot.webui]' <<<"$output"
-	assert_output "[\"auto\",15,{\"shared_dir\":\"./skills\",\"sync_on_start\":true},{\"install_dir\":\"~/.codecast/daemon\",\"auto_deploy\":true,\"log_file\":\"~/.codecast/daemon.log\",\"binary\":null},1073741824,\"~/.codecast/files\",[\"text/plain\",\"text/markdown\",\"application/pdf\",\"image/*\",\"video/*\",\"audio/*\"],false,5242880,{\"enabled\":false,\"port\":8080,\"host\":\"127.0.0.1\"}]"
+	assert_output "[\"auto\",15,{\"shared_dir\":\"./skills\",\"sync_on_start\":true},{\"install_dir\":\"~/.codecast/daemon\",\"auto_deploy\":true,\"log_file\":\"~/.codecast/daemon.log\",\"binary\":null},1073741824,\"~/.codecast/files\",[\"text/plain\",\"text/markdown\",\"application/pdf\",\"image/*\",\"video/*\",\"audio/*\"],false,5242880,{\"enabled\":false,\"port\":31949,\"host\":\"127.0.0.1\"}]"
 	run cc-config -c c.yaml
 	run jq -r '"\(.file_pool.pool_dir) \(.file_forward.download_dir)"' <<<"$output"
 	assert_output "$HOME/.codecast/file-pool $HOME/.codecast/downloads"
+}
+
+@test "webui: bot.webui host and port; a top-level webui: with upstream's bind: spelling" {
+	printf 'bot:\n  webui:\n    enabled: true\n    host: 0.0.0.0\n    port: 4000\n' > c.yaml
+	run cc-config -c c.yaml
+	assert_success
+	run jq -c .bot.webui <<<"$output"
+	assert_output '{"enabled":true,"port":4000,"host":"0.0.0.0"}'
+	printf 'webui:\n  bind: 192.0.2.1\n' > c.yaml
+	run cc-config -c c.yaml
+	run jq -c .bot.webui <<<"$output"
+	assert_output '{"enabled":false,"port":31949,"host":"192.0.2.1"}'
 }
 
 @test "v1 machines: format is migrated like upstream (localhost, 127.0.0.1, localhost: true)" {
