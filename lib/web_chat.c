@@ -784,7 +784,8 @@ web_other(void *ctx, const char *op, json_t *action)
 struct bridge *
 web_bridge_new(struct web *w)
 {
-	static const struct bridge_platform plat = { web_render, web_call, web_other };
+	static const struct bridge_platform plat = { web_render, web_call,
+	    web_other, NULL };
 	struct bridge_config bc = { 0 };
 	struct bridge *b;
 
