@@ -135,7 +135,7 @@ DEB_PKGS := build-essential pkg-config libssh2-1-dev libcurl4-openssl-dev libyam
 	libwebsockets-dev libsodium-dev \
 	bats bats-assert bats-support jq curl sqlite3 openssh-server openssh-client \
 	clang libclang-rt-14-dev valgrind python3 python3-aiohttp git man-db groff-base \
-	hyperfine netcat-openbsd iproute2 procps tmux shellcheck dash chromium
+	hyperfine netcat-openbsd iproute2 procps tmux shellcheck dash chromium xxd bc
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
