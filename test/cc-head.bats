@@ -28,8 +28,8 @@ teardown() {
 	for g in $(cat "$BATS_TEST_TMPDIR"/pgids 2>/dev/null); do
 		kill -KILL "-$g" 2>/dev/null || true
 	done
-	kill "$FAKE_PID" 2>/dev/null || true
-	wait "$FAKE_PID" 2>/dev/null || true
+	kill "$FAKE_PID" ${DFAKE:-} 2>/dev/null || true
+	wait "$FAKE_PID" ${DFAKE:-} 2>/dev/null || true
 	engine_teardown
 }
 
@@ -315,4 +315,33 @@ session_started() {
 	[ -x "$dest/opt/cc/bin/cc-head" ]
 	[ -x "$dest/opt/cc/bin/cc-tty" ]
 	grep -q '^VERSION=[0-9]' "$dest/opt/cc/bin/cc-head"
+}
+
+@test "run: the Telegram and the Discord pairs side by side, each answering its own chat end to end" {
+	fake-discord --port-file dport >/dev/null 2>dfake.err &
+	DFAKE=$!
+	for _ in $(seq 100); do [ -s dport ] && break; sleep 0.05; done
+	DAPI=http://127.0.0.1:$(cat dport)
+	printf '  discord:\n    token: "Bot TESTTOKEN"\n    api_url: %s/api/v10\n' "$DAPI" >>"$CODECAST_CONFIG"
+	start_head
+	wait_for '[ "$(state discord state)" = running ]'
+	state discord pgid >>pgids
+	# Telegram
+	session_started
+	msg 'echo:from telegram'
+	wait_for 'texts | grep -q "from telegram"' 30
+	# Discord, through its own engine
+	dsay() {
+		curl -sf -X POST "$DAPI/control/message" -d "$(jq -nc --arg t "$1" \
+		    '{channel_id: "55", content: $t, author: {id: "7", username: "alice"}}')" >/dev/null
+	}
+	dcontents() { curl -sf "$DAPI/control/messages" | jq -r '.["55"][]? | select(.author.bot) | .content'; }
+	wait_for 'curl -sf "$DAPI/control/gateway" | jq -e ".seq >= 1" >/dev/null' 20
+	dsay '/start local app'
+	wait_for 'dcontents | grep -q "Session ready"' 30
+	dsay 'echo:from discord'
+	wait_for 'dcontents | grep -qx "from discord"' 30
+	# each platform's session is its own
+	cc-session resolve telegram:7 >/dev/null
+	cc-session resolve discord:55 >/dev/null
 }
