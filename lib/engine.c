@@ -300,6 +300,16 @@ tool_exit(struct proc *p, int status, const char *err, void *arg)
 }
 
 static void
+tool_forget(void *arg)
+{
+	struct tool_job *j = arg;
+
+	buf_free(&j->out);
+	free(j->prog);
+	free(j);
+}
+
+static void
 tool_start(struct engine *e, char **argv, const char *input, size_t input_len,
     long timeout_ms, run_cb cb, struct ctx *c)
 {
@@ -316,6 +326,7 @@ tool_start(struct engine *e, char **argv, const char *input, size_t input_len,
 	o.input_len = input_len;
 	o.on_line = tool_line;
 	o.on_exit = tool_exit;
+	o.on_free = tool_forget;
 	o.arg = j;
 	o.timeout_ms = timeout_ms;
 	if (proc_start(e->procs, &o, &err) == NULL) {
@@ -557,6 +568,15 @@ rpc_exit(struct proc *p, int status, const char *err, void *arg)
 }
 
 static void
+rpc_forget(void *arg)
+{
+	struct rpc_job *j = arg;
+
+	buf_free(&j->out);
+	free(j);
+}
+
+static void
 call_with_target(struct engine *e, struct ctx *tc, const char *target,
     const char *err)
 {
@@ -589,6 +609,7 @@ call_with_target(struct engine *e, struct ctx *tc, const char *target,
 	o.argv = argv;
 	o.on_line = rpc_line;
 	o.on_exit = rpc_exit;
+	o.on_free = rpc_forget;
 	o.arg = j;
 	o.timeout_ms = RPC_TIMEOUT_MS;
 	if (proc_start(e->procs, &o, &perr) == NULL) {

@@ -32,7 +32,7 @@ struct proc {
 	struct evbuffer *out;
 	struct buf err;
 	bool skipping;			/* inside an overlong line */
-	bool out_eof, reaped, abandoned, killed;
+	bool out_eof, reaped, abandoned, killed, exited;
 	int status;
 };
 
@@ -61,6 +61,8 @@ close_fd(int *fd, struct event **ev)
 static void
 proc_free(struct proc *p)
 {
+	if (!p->exited && p->o.on_free)
+		p->o.on_free(p->o.arg);
 	close_fd(&p->in_fd, &p->ev_in);
 	close_fd(&p->out_fd, &p->ev_out);
 	close_fd(&p->err_fd, &p->ev_err);
@@ -260,6 +262,7 @@ proc_maybe_finish(struct proc *p)
 	if (!p->abandoned && p->o.on_exit) {
 		const char *e = p->err.s ? p->err.s : "";
 
+		p->exited = true;
 		p->o.on_exit(p, p->status, e, p->o.arg);
 	}
 	proc_free(p);
@@ -481,6 +484,7 @@ fail_started:
 	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 		;
+	p->exited = true;	/* the caller still owns arg */
 	proc_free(p);
 	return NULL;
 fail:

@@ -29,6 +29,9 @@ struct proc_opts {
 	void (*on_line)(struct proc *p, const char *line, size_t len, void *arg);
 	void (*on_exit)(struct proc *p, int status, const char *err, void *arg);
 	void *arg;
+	/* Optional: called instead of on_exit when the proc goes without it
+	 * (abandoned, or the set freed), so the owner can free arg. */
+	void (*on_free)(void *arg);
 	size_t max_line;		/* 0: 64 MiB */
 	long timeout_ms;		/* 0: none; then SIGTERM, SIGKILL 1 s later */
 };
