@@ -46,7 +46,7 @@ struct live_block {
 struct reply {
 	struct reply *next;
 	struct channel *ch;
-	char *peer, *sid, *display, *name, *mode;
+	char *peer, *sid, *display, *name;
 	char *message;		/* the text sent, until the stream starts */
 	struct proc *proc;
 	json_t *held;		/* events that came while an earlier reply rendered */
@@ -63,7 +63,6 @@ struct reply {
 	char *end_error;
 	long long t0;		/* ms, when it became head */
 	long long last_seq;	/* the daemon's seq of the last event, 0: none */
-	long long recorded_seq;	/* what the in-flight table holds */
 	bool resumed;		/* recovered after a restart */
 	char *inflight_key;	/* its row in engine_inflight, NULL: none */
 	long long since;	/* the daemon's seq before its first event, -1 */
@@ -128,7 +127,6 @@ struct ctx {
 	char *s[4];
 	json_t *j;
 	long n;
-	bool admin;
 	struct call *call;		/* engine.c: an RPC riding on it */
 	void *data;			/* the command's own */
 	void (*after)(struct engine *, struct ctx *);	/* a continuation */

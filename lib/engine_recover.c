@@ -55,7 +55,6 @@ inflight_record(struct engine *e, struct reply *r)
 		free(err);
 	}
 	free(s);
-	r->recorded_seq = r->since;
 }
 
 void

@@ -55,10 +55,6 @@ say(struct reply *r, const char *text)
 }
 
 /* File forwarding (§9.4) for a text the AI wrote. */
-struct fwd_job {
-	struct reply *r;
-};
-
 static void
 pull_done(struct engine *e, struct ctx *c, const char *out, const char *err)
 {
@@ -1040,7 +1036,6 @@ reply_free(struct reply *r)
 	free(r->sid);
 	free(r->display);
 	free(r->name);
-	free(r->mode);
 	free(r->message);
 	free(r->end_error);
 	json_decref(r->held);
