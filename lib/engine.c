@@ -41,7 +41,7 @@ engine_new_ref(struct engine *e, char kind)
 void
 act_emit(struct engine *e, json_t *a)
 {
-	char *s = json_dumps(a, JSON_COMPACT | JSON_ENSURE_ASCII * 0);
+	char *s = json_dumps(a, JSON_COMPACT);
 
 	json_decref(a);
 	if (s == NULL) {

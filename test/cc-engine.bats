@@ -789,7 +789,14 @@ while True:
 	kill "$BLACKHOLE"
 	assert_success
 	# the live channel finished while the dead one was still waiting
-	! grep -q 'test:dead msg.*\n.*Session ready' view.txt || false
+	python3 - <<'PY'
+v = open("view.txt").read().split("--- ")
+dead = [m for m in v if m.startswith("test:dead ")]
+ok = [m for m in v if m.startswith("test:ok ")]
+assert any("Starting session" in m for m in dead), dead
+assert not any("Session ready" in m for m in dead), dead
+assert any("Session ready" in m for m in ok), ok
+PY
 }
 
 @test "/add-machine --from-ssh lists ~/.ssh/config and the next reply picks hosts by number" {
