@@ -157,7 +157,7 @@ session_started() {
 	wait_for 'texts | grep -q "still here"' 20
 	wait_for '[ "$(grep -c "cc-head: discord: started" head.log)" -ge 4 ]' 20
 	grep -q 'discord: fake-discord: boom' head.log
-	grep -q 'discord: engine exited 0, bridge exited 1 after 0s; restarting in 1s' head.log
+	grep -Eq 'discord: engine exited 0, bridge exited 1 after [0-9]+s; restarting in 1s' head.log
 	grep -q 'restarting in 2s' head.log
 	grep -q 'restarting in 4s' head.log
 	# the gaps between the starts, from the log's timestamps
