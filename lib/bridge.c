@@ -70,6 +70,8 @@ struct bridge {
 	void *ctx;
 	struct strmap chans, refs;
 	struct chan *chan_list;
+	size_t nchans;
+	struct chan *rr;	/* where the next pass starts: after the last served */
 	struct ref *ref_oldest, *ref_newest;
 	size_t nrefs;
 	int inflight;
@@ -224,6 +226,7 @@ chan_get(struct bridge *b, const char *name)
 	c->b = b;
 	c->next = b->chan_list;
 	b->chan_list = c;
+	b->nchans++;
 	strmap_put(&b->chans, name, c);
 	return c;
 }
@@ -617,7 +620,14 @@ pump(struct bridge *b)
 		progress = false;
 		now = monotonic_ms();
 		next = -1;
-		for (struct chan *ch = b->chan_list; ch; ch = ch->next) {
+		/* Round robin: each pass starts after the channel served
+		 * last, so when the global pace is what limits, every
+		 * channel gets its turn and none falls behind to finish
+		 * alone at its own bucket's pace. */
+		struct chan *ch = b->rr ? b->rr : b->chan_list;
+
+		for (size_t k = 0; k < b->nchans;
+		    k++, ch = ch->next ? ch->next : b->chan_list) {
 			struct job *j = ch->head;
 			long long at;
 			double held;
@@ -671,6 +681,7 @@ pump(struct bridge *b)
 				    b->global_next : (double)now) + iv;
 			}
 			progress = true;
+			b->rr = ch->next;
 			b->p.call(b->ctx, &j->call);
 		}
 	} while (progress || b->repump);

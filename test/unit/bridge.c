@@ -238,6 +238,45 @@ main(void)
 		ok(holds == 1, "  held once");
 	}
 
+	/* Under a global pace, the channels take turns: none is served
+	 * twice while another waits (round robin), so none is left to
+	 * finish alone at its own bucket's pace. */
+	{
+		static const struct bridge_platform pg = { plat_render, plat_call, NULL,
+		    NULL };
+		struct bridge_config c = { 0 };
+
+		bridge_free(br);
+		buf_clear(&log_);
+		next_id = 1;
+		c.global_rate = 200;
+		br = bridge_new(base, &c, &pg, NULL);
+		bridge_on_idle(br, idle, NULL);
+		act("{\"op\":\"send\",\"channel\":\"t:1\",\"ref\":\"a1\",\"text\":\"a1\"}");
+		act("{\"op\":\"send\",\"channel\":\"t:1\",\"ref\":\"a2\",\"text\":\"a2\"}");
+		act("{\"op\":\"send\",\"channel\":\"t:1\",\"ref\":\"a3\",\"text\":\"a3\"}");
+		act("{\"op\":\"send\",\"channel\":\"t:2\",\"ref\":\"b1\",\"text\":\"b1\"}");
+		act("{\"op\":\"send\",\"channel\":\"t:2\",\"ref\":\"b2\",\"text\":\"b2\"}");
+		act("{\"op\":\"send\",\"channel\":\"t:3\",\"ref\":\"c1\",\"text\":\"c1\"}");
+		act("{\"op\":\"send\",\"channel\":\"t:3\",\"ref\":\"c2\",\"text\":\"c2\"}");
+		bridge_input_done(br);
+		run(0);
+		/* The first pass sends one per channel (in whatever order); from
+		 * then on the three alternate: a channel's second call never
+		 * comes before every channel has had its first. */
+		{
+			const char *l = log_.s ? log_.s : "";
+			const char *a2 = strstr(l, " a2;"), *b1 = strstr(l, " b1;"),
+			    *c1 = strstr(l, " c1;"), *a3 = strstr(l, " a3;"),
+			    *b2 = strstr(l, " b2;"), *c2 = strstr(l, " c2;");
+
+			if (!ok(a2 && b1 && c1 && a3 && b2 && c2 && a2 > b1 && a2 > c1 &&
+			    b2 > c1 && c2 > b1 && a3 > b2 && a3 > c2,
+			    "global pace: the channels are served in turn"))
+				printf("#   calls: %s\n", l);
+		}
+	}
+
 	/* failed events on the output. */
 	fresh(0);
 	if (pipe(fds) == -1)
