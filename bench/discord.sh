@@ -10,7 +10,10 @@
 # or the global limit's), target within 1.2×; the 429s provoked (target 0:
 # every bucket is learnt from its first answer, before its second call);
 # the bridge's memory idle, connected to the gateway (VmRSS counts the
-# shared libraries' pages; RssAnon is the bridge's own; target under 6 MiB).
+# shared libraries' pages; RssAnon is the bridge's own; target under 6 MiB),
+# next to, in the same run, bench/rss-floor.c (what the libraries the bridge
+# must link cost before it does anything) and an upstream-style Python
+# client (aiohttp, which discord.py is built on) holding the same gateway.
 #
 #   bash bench/discord.sh                       500 sends, 2,000 edits, 10 channels
 #   SENDS=100 EDITS=400 bash bench/discord.sh   a quick run
@@ -22,6 +25,8 @@ LIMIT=${LIMIT:-5} WINDOW=${WINDOW:-1.0}
 work=$(mktemp -d "${TMPDIR:-/tmp}/cc-dcbench.XXXXXX")
 fake=
 trap '[ -n "$fake" ] && kill $fake 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+${CC:-cc} -O2 -o "$work/rss-floor" "$top/bench/rss-floor.c" \
+	$(pkg-config --cflags --libs libcurl libwebsockets libevent jansson yaml-0.1)
 export HOME=$work/home
 mkdir -p "$HOME"
 "$top/test/fakes/fake-discord" --port-file "$work/port" --hello-interval 41250 \
@@ -32,9 +37,10 @@ port=$(cat "$work/port")
 printf 'bot:\n  discord:\n    token: "TESTTOKEN"\n    api_url: http://127.0.0.1:%s/api/v10\n' \
 	"$port" > "$work/cfg.yaml"
 /usr/bin/python3 - "$BIN/cc-discord" "$work/cfg.yaml" "$port" "$SENDS" "$EDITS" "$CHANNELS" \
-	"$LIMIT" "$WINDOW" <<'PY'
+	"$LIMIT" "$WINDOW" "$work/rss-floor" <<'PY'
 import json, math, subprocess, sys, time, urllib.request
 exe, cfg, port = sys.argv[1], sys.argv[2], sys.argv[3]
+floor_exe = sys.argv[9]
 sends, edits, nch, limit, window = (int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]),
                                     int(sys.argv[7]), float(sys.argv[8]))
 api = "http://127.0.0.1:%s" % port
@@ -50,6 +56,29 @@ while get("/control/gateway")["seq"] < 2:
     time.sleep(0.05)
 time.sleep(1.0)
 idle = (kib(p.pid, "VmRSS"), kib(p.pid, "RssAnon"))
+fl = subprocess.Popen([floor_exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+fl.stdout.readline()
+time.sleep(0.5)
+floor = (kib(fl.pid, "VmRSS"), kib(fl.pid, "RssAnon"))
+fl.stdin.close()
+fl.wait()
+PYREF = '''
+import asyncio, sys, aiohttp
+async def main():
+    async with aiohttp.ClientSession() as s:
+        async with s.ws_connect(sys.argv[1]) as ws:
+            await ws.receive()
+            print("ready", flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+asyncio.run(main())
+'''
+py = subprocess.Popen(["/usr/bin/python3", "-c", PYREF, "ws://127.0.0.1:%s/gateway" % port],
+                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+py.stdout.readline()
+time.sleep(0.5)
+pyref = (kib(py.pid, "VmRSS"), kib(py.pid, "RssAnon"))
+py.stdin.close()
+py.wait()
 lines = []
 per = sends // nch
 eper = edits // sends if sends else 0
@@ -97,4 +126,8 @@ print("total time: %.2f s; least the limits allow for those calls: %.2f s (%s); 
       % (total, least, "global limit" if least_global >= least_bucket else "busiest bucket", total / least if least else 0))
 print("429s provoked: %d (target 0); texts lost: %d" % (provoked, lost))
 print("RSS idle, connected: VmRSS %d KiB, RssAnon %d KiB (target < 6 MiB)" % idle)
+print("  same run: rss-floor (the libraries alone, initialised) VmRSS %d KiB, RssAnon %d KiB;"
+      " the bridge's own above it: %d KiB" % (floor[0], floor[1], idle[0] - floor[0]))
+print("  same run: upstream-style Python aiohttp client on the gateway: VmRSS %d KiB, RssAnon %d KiB"
+      % pyref)
 PY
