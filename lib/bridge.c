@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,7 @@ struct bridge {
 	bool skipping, eof;
 	void (*idle_fn)(void *);
 	void *idle_arg;
+	bool *stopping;		/* bridge_serve's and bridge_oneshot's flag */
 	bool idle_fired;
 	struct flush_wait {
 		void (*fn)(void *);
@@ -232,8 +234,10 @@ chan_get(struct bridge *b, const char *name)
 }
 
 static void
-ref_free(struct ref *r)
+ref_free(void *p)
 {
+	struct ref *r = p;
+
 	for (size_t i = 0; i < r->nids; i++)
 		free(r->ids[i]);
 	free(r->ids);
@@ -1049,14 +1053,6 @@ bridge_new(struct event_base *base, const struct bridge_config *cfg,
 	return b;
 }
 
-static void
-free_ref_cb(const char *key, void *val, void *arg)
-{
-	(void)key;
-	(void)arg;
-	ref_free(val);
-}
-
 void
 bridge_free(struct bridge *b)
 {
@@ -1079,8 +1075,7 @@ bridge_free(struct bridge *b)
 		free(ch->name);
 		free(ch);
 	}
-	strmap_each(&b->refs, free_ref_cb, NULL);
-	strmap_free(&b->refs);
+	strmap_free_with(&b->refs, ref_free);
 	strmap_free(&b->chans);
 	if (b->in_ev)
 		event_free(b->in_ev);
@@ -1105,4 +1100,74 @@ unsigned long
 bridge_calls(const struct bridge *b)
 {
 	return b->calls;
+}
+
+/* ---- a bridge process's life ---------------------------------------------- */
+
+void
+bridge_stop(struct bridge *b)
+{
+	if (b->stopping)
+		*b->stopping = true;
+	event_base_loopbreak(b->base);
+}
+
+static void
+stop_on_signal(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	bridge_stop(arg);
+}
+
+static void
+stop_when_idle(void *arg)
+{
+	bridge_stop(arg);
+}
+
+int
+bridge_serve(struct bridge *b, bool *stopping, void (*start)(void *), void *arg)
+{
+	struct event *term, *intr;
+
+	b->stopping = stopping;
+	signal(SIGPIPE, SIG_IGN);
+	term = evsignal_new(b->base, SIGTERM, stop_on_signal, b);
+	intr = evsignal_new(b->base, SIGINT, stop_on_signal, b);
+	if (term == NULL || intr == NULL || evsignal_add(term, NULL) == -1 ||
+	    evsignal_add(intr, NULL) == -1) {
+		warnx("cannot watch for signals");
+		goto fail;
+	}
+	bridge_on_idle(b, stop_when_idle, b);
+	if (bridge_start_io(b, STDIN_FILENO, STDOUT_FILENO) == -1) {
+		warn("stdin/stdout");
+		goto fail;
+	}
+	start(arg);
+	if (!*stopping)
+		event_base_dispatch(b->base);
+	event_free(term);
+	event_free(intr);
+	return 0;
+fail:
+	if (term)
+		event_free(term);
+	if (intr)
+		event_free(intr);
+	return -1;
+}
+
+int
+bridge_oneshot(struct bridge *b, json_t *action, bool *stopping)
+{
+	b->stopping = stopping;
+	bridge_on_idle(b, stop_when_idle, b);
+	bridge_action(b, action);
+	json_decref(action);
+	bridge_input_done(b);
+	if (!*stopping)
+		event_base_dispatch(b->base);
+	return bridge_failures(b);
 }

@@ -149,6 +149,21 @@ void bridge_custom(struct bridge *b, const char *channel, json_t *data);
 /* The platform id of ref's last message, or NULL when none (yet). */
 const char *bridge_ref_id(struct bridge *b, const char *ref);
 
+/* The life of a bridge process on b's loop: SIGPIPE ignored; the protocol
+ * spoken on standard input and output; start(arg) called (the platform's
+ * connection); the loop run until SIGTERM or SIGINT, or until the outbox is
+ * empty after the end of input, each of which sets *stopping and ends the
+ * loop (as the platform's fatal errors do: bridge_stop).  -1 with a
+ * diagnostic when standard input or output cannot be used, else 0. */
+int bridge_serve(struct bridge *b, bool *stopping, void (*start)(void *arg),
+    void *arg);
+/* A one-shot command (`send`, `send-file`): perform action (stolen), run the
+ * loop until the outbox is empty or *stopping.  The number of failed
+ * events. */
+int bridge_oneshot(struct bridge *b, json_t *action, bool *stopping);
+/* Set *stopping and end the loop bridge_serve or bridge_oneshot runs. */
+void bridge_stop(struct bridge *b);
+
 /* failed events emitted so far (the one-shot commands' exit status). */
 int bridge_failures(const struct bridge *b);
 /* Platform calls made so far (benchmarks). */

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +78,6 @@ struct dc {
 	/* life */
 	int exit_code;
 	bool stopping, oneshot;
-	struct event *sigterm, *sigint;
 	struct discord_opts o;
 };
 
@@ -98,8 +96,10 @@ in_list(const struct strlist *l, const char *id)
 }
 
 static void
-token_free(struct token *t)
+token_free(void *p)
 {
+	struct token *t = p;
+
 	if (t == NULL)
 		return;
 	free(t->id);
@@ -1356,6 +1356,12 @@ gw_connect(struct dc *dc)
 }
 
 static void
+gw_start(void *arg)
+{
+	gw_connect(arg);
+}
+
+static void
 on_conn_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -1364,42 +1370,6 @@ on_conn_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- life ------------------------------------------------------------------- */
-
-static void
-on_signal(evutil_socket_t fd, short what, void *arg)
-{
-	struct dc *dc = arg;
-
-	(void)fd;
-	(void)what;
-	dc->stopping = true;
-	event_base_loopbreak(dc->base);
-}
-
-static void
-on_idle(void *arg)
-{
-	struct dc *dc = arg;
-
-	dc->stopping = true;
-	event_base_loopbreak(dc->base);
-}
-
-static void
-free_token_cb(const char *k, void *v, void *arg)
-{
-	(void)k;
-	(void)arg;
-	token_free(v);
-}
-
-static void
-free_cb(const char *k, void *v, void *arg)
-{
-	(void)k;
-	(void)arg;
-	free(v);
-}
 
 static struct dc *
 dc_new(const struct config *cfg, const struct discord_opts *o, bool oneshot)
@@ -1484,21 +1454,13 @@ dc_free(struct dc *dc)
 		json_decref(e->ev);
 		free(e);
 	}
-	strmap_each(&dc->parents, free_cb, NULL);
-	strmap_free(&dc->parents);
-	strmap_each(&dc->deferred, free_token_cb, NULL);
-	strmap_free(&dc->deferred);
-	strmap_each(&dc->imsgs, free_token_cb, NULL);
-	strmap_free(&dc->imsgs);
-	strmap_each(&dc->completes, free_token_cb, NULL);
-	strmap_free(&dc->completes);
+	strmap_free_with(&dc->parents, NULL);
+	strmap_free_with(&dc->deferred, token_free);
+	strmap_free_with(&dc->imsgs, token_free);
+	strmap_free_with(&dc->completes, token_free);
 	json_decref(dc->commands);
 	event_free(dc->hb_timer);
 	event_free(dc->conn_timer);
-	if (dc->sigterm)
-		event_free(dc->sigterm);
-	if (dc->sigint)
-		event_free(dc->sigint);
 	event_base_free(dc->base);
 	free(dc->api);
 	free(dc->token);
@@ -1519,21 +1481,8 @@ discord_run(const struct config *cfg, const struct discord_opts *o)
 
 	if (dc == NULL)
 		return DC_EXIT_CONFIG;
-	signal(SIGPIPE, SIG_IGN);
-	dc->sigterm = evsignal_new(dc->base, SIGTERM, on_signal, dc);
-	dc->sigint = evsignal_new(dc->base, SIGINT, on_signal, dc);
-	evsignal_add(dc->sigterm, NULL);
-	evsignal_add(dc->sigint, NULL);
-	bridge_on_idle(dc->b, on_idle, dc);
-	if (bridge_start_io(dc->b, STDIN_FILENO, STDOUT_FILENO) == -1) {
-		warn("stdin/stdout");
-		dc_free(dc);
-		return DC_EXIT_FAIL;
-	}
-	gw_connect(dc);
-	if (!dc->stopping)
-		event_base_dispatch(dc->base);
-	rc = dc->exit_code;
+	rc = bridge_serve(dc->b, &dc->stopping, gw_start, dc) == -1 ? DC_EXIT_FAIL :
+	    dc->exit_code;
 	dc_free(dc);
 	return rc;
 }
@@ -1548,13 +1497,8 @@ oneshot(const struct config *cfg, json_t *action)
 		json_decref(action);
 		return DC_EXIT_CONFIG;
 	}
-	bridge_on_idle(dc->b, on_idle, dc);
-	bridge_action(dc->b, action);
-	json_decref(action);
-	bridge_input_done(dc->b);
-	if (!dc->stopping)
-		event_base_dispatch(dc->base);
-	rc = dc->exit_code ? dc->exit_code : bridge_failures(dc->b) ? DC_EXIT_FAIL : 0;
+	rc = bridge_oneshot(dc->b, action, &dc->stopping);
+	rc = dc->exit_code ? dc->exit_code : rc ? DC_EXIT_FAIL : 0;
 	dc_free(dc);
 	return rc;
 }

@@ -31,23 +31,13 @@ dc_rl_new(void)
 	return xcalloc(1, sizeof(struct dc_rl));
 }
 
-static void
-free_val(const char *k, void *v, void *arg)
-{
-	(void)k;
-	(void)arg;
-	free(v);
-}
-
 void
 dc_rl_free(struct dc_rl *rl)
 {
 	if (rl == NULL)
 		return;
-	strmap_each(&rl->routes, free_val, NULL);
-	strmap_free(&rl->routes);
-	strmap_each(&rl->states, free_val, NULL);
-	strmap_free(&rl->states);
+	strmap_free_with(&rl->routes, NULL);
+	strmap_free_with(&rl->states, NULL);
 	free(rl);
 }
 

@@ -128,3 +128,16 @@ strmap_free(struct strmap *m)
 	free(m->slots);
 	memset(m, 0, sizeof(*m));
 }
+
+void
+strmap_free_with(struct strmap *m, void (*free_val)(void *))
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key != NULL && m->slots[i].key != &tomb) {
+			if (free_val)
+				free_val(m->slots[i].val);
+			else
+				free(m->slots[i].val);
+		}
+	strmap_free(m);
+}

@@ -22,5 +22,7 @@ void strmap_each(const struct strmap *m, void (*fn)(const char *key, void *val, 
     void *arg);
 /* Free the map's memory (not the values). */
 void strmap_free(struct strmap *m);
+/* Free every value with free_val (free(3) when NULL), then the map. */
+void strmap_free_with(struct strmap *m, void (*free_val)(void *val));
 
 #endif

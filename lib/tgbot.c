@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +49,6 @@ struct tg {
 	size_t batch_i;
 	int exit_code;
 	bool stopping, oneshot;
-	struct event *sigterm, *sigint;
 };
 
 struct ask {
@@ -259,8 +257,10 @@ keyboard(const struct ask *a)
 }
 
 static void
-ask_free(struct ask *a)
+ask_free(void *p)
 {
+	struct ask *a = p;
+
 	if (a == NULL)
 		return;
 	free(a->ref);
@@ -1075,7 +1075,7 @@ next_update(struct tg *t)
 	bridge_when_flushed(t->b, batch_flushed, t);
 }
 
-static void start_getme(struct tg *t);
+static void start_getme(void *arg);
 
 static void
 on_poll_timer(evutil_socket_t fd, short what, void *arg)
@@ -1200,42 +1200,6 @@ got_me(void *arg, const struct http_resp *r)
 
 /* ---- life ------------------------------------------------------------------- */
 
-static void
-on_signal(evutil_socket_t fd, short what, void *arg)
-{
-	struct tg *t = arg;
-
-	(void)fd;
-	(void)what;
-	t->stopping = true;
-	event_base_loopbreak(t->base);
-}
-
-static void
-on_idle(void *arg)
-{
-	struct tg *t = arg;
-
-	t->stopping = true;
-	event_base_loopbreak(t->base);
-}
-
-static void
-free_cmd(const char *k, void *v, void *arg)
-{
-	(void)k;
-	(void)arg;
-	free(v);
-}
-
-static void
-free_ask(const char *k, void *v, void *arg)
-{
-	(void)k;
-	(void)arg;
-	ask_free(v);
-}
-
 static struct tg *
 tg_new(const struct config *cfg, const struct tgbot_opts *o, bool oneshot)
 {
@@ -1291,16 +1255,10 @@ tg_free(struct tg *t)
 	http_free(t->calls);
 	http_free(t->poll);
 	json_decref(t->batch);
-	strmap_each(&t->cmds, free_cmd, NULL);
-	strmap_free(&t->cmds);
-	strmap_each(&t->asks, free_ask, NULL);
-	strmap_free(&t->asks);
+	strmap_free_with(&t->cmds, NULL);
+	strmap_free_with(&t->asks, ask_free);
 	if (t->poll_timer)
 		event_free(t->poll_timer);
-	if (t->sigterm)
-		event_free(t->sigterm);
-	if (t->sigint)
-		event_free(t->sigint);
 	event_base_free(t->base);
 	free(t->api);
 	free(t->file_api);
@@ -1310,8 +1268,9 @@ tg_free(struct tg *t)
 }
 
 static void
-start_getme(struct tg *t)
+start_getme(void *arg)
 {
+	struct tg *t = arg;
 	struct http_req *q = api_req(t, "getMe");
 
 	http_req_timeout(q, 30000);
@@ -1326,20 +1285,8 @@ tgbot_run(const struct config *cfg, const struct tgbot_opts *o)
 
 	if (t == NULL)
 		return TG_EXIT_TOKEN;
-	signal(SIGPIPE, SIG_IGN);
-	t->sigterm = evsignal_new(t->base, SIGTERM, on_signal, t);
-	t->sigint = evsignal_new(t->base, SIGINT, on_signal, t);
-	evsignal_add(t->sigterm, NULL);
-	evsignal_add(t->sigint, NULL);
-	bridge_on_idle(t->b, on_idle, t);
-	if (bridge_start_io(t->b, STDIN_FILENO, STDOUT_FILENO) == -1) {
-		warn("stdin/stdout");
-		tg_free(t);
-		return TG_EXIT_FAIL;
-	}
-	start_getme(t);
-	event_base_dispatch(t->base);
-	rc = t->exit_code;
+	rc = bridge_serve(t->b, &t->stopping, start_getme, t) == -1 ? TG_EXIT_FAIL :
+	    t->exit_code;
 	tg_free(t);
 	return rc;
 }
@@ -1393,13 +1340,8 @@ oneshot(const struct config *cfg, json_t *action)
 		json_decref(action);
 		return TG_EXIT_TOKEN;
 	}
-	bridge_on_idle(t->b, on_idle, t);
-	bridge_action(t->b, action);
-	json_decref(action);
-	bridge_input_done(t->b);
-	if (!t->stopping)
-		event_base_dispatch(t->base);
-	rc = t->exit_code ? t->exit_code : bridge_failures(t->b) ? TG_EXIT_FAIL : 0;
+	rc = bridge_oneshot(t->b, action, &t->stopping);
+	rc = t->exit_code ? t->exit_code : rc ? TG_EXIT_FAIL : 0;
 	tg_free(t);
 	return rc;
 }

@@ -378,3 +378,31 @@ msg_update() {
 	run cc-telegram -c cfg.yaml check extra
 	assert_equal "$status" 2
 }
+
+@test "the bridges' shared command line: unknown and malformed subcommands are 2, a config that does not load is 5" {
+	printf 'bot:\n  telegram:\n    token: "1:T"\n  discord:\n    token: "x"\n' >cfg.yaml
+	for b in cc-telegram cc-discord; do
+		run "$b" -c cfg.yaml bogus
+		assert_failure 2
+		assert_line --index 0 "$b: bogus: unknown command"
+		assert_line --partial "usage: $b"
+		run "$b" -c cfg.yaml send
+		assert_failure 2
+		refute_line --partial "unknown command"
+		run "$b" -c cfg.yaml send-file x
+		assert_failure 2
+		run "$b" -c cfg.yaml send a b c
+		assert_failure 2
+		run "$b" -c cfg.yaml --global-rate fast
+		assert_failure 2
+		assert_line --index 0 "$b: --global-rate: fast: expected a number from 0.1 to 1000"
+		run "$b" -c missing.yaml send 1 hi
+		assert_failure 5
+		assert_output --partial "missing.yaml"
+	done
+	run cc-telegram -c cfg.yaml check extra
+	assert_failure 2
+	run cc-discord -c cfg.yaml check
+	assert_failure 2
+	assert_line --index 0 "cc-discord: check: unknown command"
+}

@@ -1,17 +1,12 @@
 /* cc-discord — the Discord bridge.  See cc-discord(1).  The bridge protocol
  * and outbox live in lib/bridge.c, the gateway and REST API in
  * lib/discord.c; this file parses the command line. */
-#include <err.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
+#include "bridge_args.h"
 #include "config.h"
 #include "discord.h"
-#include "util.h"
 
 #define EX_USAGE_ 2
 
@@ -40,20 +35,6 @@ usage(FILE *f)
 "not enabled, or a bad config\n", f);
 }
 
-static double
-number(const char *opt, const char *s, double min, double max)
-{
-	char *end;
-	double d = strtod(s, &end);
-
-	if (end == s || *end || !isfinite(d) || d < min || d > max) {
-		warnx("%s: %s: expected a number from %g to %g", opt, s, min, max);
-		usage(stderr);
-		exit(EX_USAGE_);
-	}
-	return d;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -68,8 +49,7 @@ main(int argc, char **argv)
 	};
 	struct discord_opts o = { 0 };
 	const char *cpath = NULL;
-	struct config *cfg;
-	char *path, *msg = NULL;
+	struct bridge_args a;
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
@@ -78,13 +58,16 @@ main(int argc, char **argv)
 			cpath = optarg;
 			break;
 		case 'T':
-			o.typing_interval = number("--typing-interval", optarg, 0.05, 60);
+			o.typing_interval = bridge_args_number("--typing-interval", optarg,
+			    0.05, 60, usage);
 			break;
 		case 'G':
-			o.global_rate = number("--global-rate", optarg, 0.1, 1000);
+			o.global_rate = bridge_args_number("--global-rate", optarg,
+			    0.1, 1000, usage);
 			break;
 		case 'E':
-			o.edit_interval = number("--edit-interval", optarg, 0.05, 60);
+			o.edit_interval = bridge_args_number("--edit-interval", optarg,
+			    0.05, 60, usage);
 			break;
 		case 'h':
 			usage(stdout);
@@ -97,41 +80,23 @@ main(int argc, char **argv)
 			return EX_USAGE_;
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 0 && strcmp(argv[0], "send") != 0 && strcmp(argv[0], "send-file") != 0) {
-		warnx("%s: unknown command", argv[0]);
-		usage(stderr);
-		return EX_USAGE_;
+	if ((rc = bridge_args_parse(argc - optind, argv + optind, cpath, false, usage,
+	    &a)) != 0)
+		return rc;
+	switch (a.cmd) {
+	case BRIDGE_RUN:
+		rc = discord_run(a.cfg, &o);
+		break;
+	case BRIDGE_SEND:
+		rc = discord_send(a.cfg, a.target, a.text);
+		break;
+	case BRIDGE_SEND_FILE:
+		rc = discord_send_file(a.cfg, a.target, a.path, a.caption);
+		break;
+	case BRIDGE_CHECK:
+		rc = 2;
+		break;
 	}
-	if (argc > 0 && ((argv[0][4] == '\0' && (argc < 2 || argc > 3)) ||
-	    (argv[0][4] == '-' && (argc < 3 || argc > 4)))) {
-		usage(stderr);
-		return EX_USAGE_;
-	}
-	path = config_path(cpath);
-	cfg = config_load(path, &msg);
-	free(path);
-	if (cfg == NULL) {
-		warnx("%s", msg);
-		free(msg);
-		return 5;
-	}
-	if (argc == 0)
-		rc = discord_run(cfg, &o);
-	else if (strcmp(argv[0], "send") == 0) {
-		struct buf b = { 0 };
-		const char *text = argc == 3 ? argv[2] : "-";
-
-		if (strcmp(text, "-") == 0) {
-			if (read_fd(STDIN_FILENO, 1 << 24, &b) == -1)
-				err(1, "standard input");
-			text = b.s ? b.s : "";
-		}
-		rc = discord_send(cfg, argv[1], text);
-		buf_free(&b);
-	} else
-		rc = discord_send_file(cfg, argv[1], argv[2], argc == 4 ? argv[3] : NULL);
-	config_free(cfg);
+	bridge_args_free(&a);
 	return rc;
 }

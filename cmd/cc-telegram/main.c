@@ -1,17 +1,12 @@
 /* cc-telegram — the Telegram bridge.  See cc-telegram(1).  The bridge
  * protocol and outbox live in lib/bridge.c, the Bot API in lib/tgbot.c;
  * this file parses the command line. */
-#include <err.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
+#include "bridge_args.h"
 #include "config.h"
 #include "tgbot.h"
-#include "util.h"
 
 #define EX_USAGE_ 2
 
@@ -42,20 +37,6 @@ usage(FILE *f)
 "config, 6 another poller or a webhook (409)\n", f);
 }
 
-static double
-number(const char *opt, const char *s, double min, double max)
-{
-	char *end;
-	double d = strtod(s, &end);
-
-	if (end == s || *end || !isfinite(d) || d < min || d > max) {
-		warnx("%s: %s: expected a number from %g to %g", opt, s, min, max);
-		usage(stderr);
-		exit(EX_USAGE_);
-	}
-	return d;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -70,8 +51,7 @@ main(int argc, char **argv)
 	};
 	struct tgbot_opts o = { 0 };
 	const char *cpath = NULL;
-	struct config *cfg;
-	char *path, *msg = NULL;
+	struct bridge_args a;
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
@@ -80,13 +60,16 @@ main(int argc, char **argv)
 			cpath = optarg;
 			break;
 		case 'P':
-			o.poll_timeout = (int)number("--poll-timeout", optarg, 1, 50);
+			o.poll_timeout = (int)bridge_args_number("--poll-timeout", optarg,
+			    1, 50, usage);
 			break;
 		case 'I':
-			o.chat_interval = number("--chat-interval", optarg, 0.001, 60);
+			o.chat_interval = bridge_args_number("--chat-interval", optarg,
+			    0.001, 60, usage);
 			break;
 		case 'G':
-			o.global_rate = number("--global-rate", optarg, 0.1, 1000);
+			o.global_rate = bridge_args_number("--global-rate", optarg,
+			    0.1, 1000, usage);
 			break;
 		case 'h':
 			usage(stdout);
@@ -99,48 +82,23 @@ main(int argc, char **argv)
 			return EX_USAGE_;
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 0 && strcmp(argv[0], "send") != 0 && strcmp(argv[0], "send-file") != 0 &&
-	    strcmp(argv[0], "check") != 0) {
-		warnx("%s: unknown command", argv[0]);
-		usage(stderr);
-		return EX_USAGE_;
+	if ((rc = bridge_args_parse(argc - optind, argv + optind, cpath, true, usage,
+	    &a)) != 0)
+		return rc;
+	switch (a.cmd) {
+	case BRIDGE_RUN:
+		rc = tgbot_run(a.cfg, &o);
+		break;
+	case BRIDGE_SEND:
+		rc = tgbot_send(a.cfg, a.target, a.text);
+		break;
+	case BRIDGE_SEND_FILE:
+		rc = tgbot_send_file(a.cfg, a.target, a.path, a.caption);
+		break;
+	case BRIDGE_CHECK:
+		rc = tgbot_check(a.cfg);
+		break;
 	}
-	if (argc > 0 && argv[0][0] == 'c' && argc != 1) {
-		usage(stderr);
-		return EX_USAGE_;
-	}
-	if (argc > 0 && argv[0][0] == 's' && ((argv[0][4] == '\0' && (argc < 2 || argc > 3)) ||
-	    (argv[0][4] == '-' && (argc < 3 || argc > 4)))) {
-		usage(stderr);
-		return EX_USAGE_;
-	}
-	path = config_path(cpath);
-	cfg = config_load(path, &msg);
-	free(path);
-	if (cfg == NULL) {
-		warnx("%s", msg);
-		free(msg);
-		return 5;
-	}
-	if (argc == 0)
-		rc = tgbot_run(cfg, &o);
-	else if (strcmp(argv[0], "check") == 0)
-		rc = tgbot_check(cfg);
-	else if (strcmp(argv[0], "send") == 0) {
-		struct buf b = { 0 };
-		const char *text = argc == 3 ? argv[2] : "-";
-
-		if (strcmp(text, "-") == 0) {
-			if (read_fd(STDIN_FILENO, 1 << 24, &b) == -1)
-				err(1, "standard input");
-			text = b.s ? b.s : "";
-		}
-		rc = tgbot_send(cfg, argv[1], text);
-		buf_free(&b);
-	} else
-		rc = tgbot_send_file(cfg, argv[1], argv[2], argc == 4 ? argv[3] : NULL);
-	config_free(cfg);
+	bridge_args_free(&a);
 	return rc;
 }
