@@ -35,6 +35,7 @@
 #include "daemon_auth.h"
 #include "daemon_cli.h"
 #include "daemon_server.h"
+#include "listen.h"
 #include "daemon_tls.h"
 #include "daemon_token.h"
 #include "paths.h"
@@ -2344,50 +2345,6 @@ stop_cb(evutil_socket_t sig, short what, void *arg)
 	maybe_stop(srv);
 }
 
-static int
-write_port_file(const char *path, int port)
-{
-	char *tmp, *s;
-	int fd, rc = 0;
-
-	if (mkdir_parent(path, 0700) == -1)
-		return -1;
-	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		free(tmp);
-		return -1;
-	}
-	s = xasprintf("%d\n", port);
-	if (write_all(fd, s, strlen(s)) == -1)
-		rc = -1;
-	if (close(fd) == -1)
-		rc = -1;
-	if (rc == 0 && rename(tmp, path) == -1)
-		rc = -1;
-	if (rc == -1)
-		(void)unlink(tmp);
-	free(s);
-	free(tmp);
-	return rc;
-}
-
-static int
-bound_port(struct evhttp_bound_socket *h)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	evutil_socket_t fd = evhttp_bound_socket_get_fd(h);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
-		return -1;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return -1;
-}
-
 int
 daemon_serve(const struct daemon_opts *o)
 {
@@ -2487,7 +2444,7 @@ daemon_serve(const struct daemon_opts *o)
 			break;
 		vlog(&srv, "%s:%d: cannot bind; trying the next port", o->bind, p);
 	}
-	if (h == NULL || (port = bound_port(h)) <= 0) {
+	if (h == NULL || (port = listen_port(h)) <= 0) {
 		warnx("%s: no free port in %d-%d", o->bind, o->port, last);
 		rc = 1;
 		goto out;
@@ -2506,7 +2463,7 @@ daemon_serve(const struct daemon_opts *o)
 			warn("~/.codecast");
 		free(dir);
 	}
-	if (write_port_file(srv.port_file, port) == -1)
+	if (port_file_write(srv.port_file, port) == -1)
 		warn("%s", srv.port_file);
 	printf("DAEMON_PORT=%d\n", port);
 	fflush(stdout);

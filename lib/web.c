@@ -32,6 +32,7 @@
 #include "attach.h"
 #include "bridge.h"
 #include "daemon_tls.h"
+#include "listen.h"
 #include "md_html.h"
 #include "paths.h"
 #include "proc.h"
@@ -1041,21 +1042,6 @@ out:
 	return rc;
 }
 
-static int
-bound_port(struct evhttp_bound_socket *h)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-
-	if (getsockname(evhttp_bound_socket_get_fd(h), (struct sockaddr *)&ss, &sl) == -1)
-		return -1;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return -1;
-}
-
 int
 web_run(const struct config *cfg, const struct web_opts *o)
 {
@@ -1136,20 +1122,14 @@ web_run(const struct config *cfg, const struct web_opts *o)
 		daemon_tls_evhttp(w.http, w.tls);
 	h = evhttp_bind_socket_with_handle(w.http,
 	    strcmp(w.bind, "localhost") == 0 ? "127.0.0.1" : w.bind, (ev_uint16_t)w.port);
-	if (h == NULL || (rc = bound_port(h)) <= 0) {
+	if (h == NULL || (rc = listen_port(h)) <= 0) {
 		warnx("%s port %d: cannot listen: %s", w.bind, w.port, strerror(errno));
 		w.exit_code = WEB_EXIT_FAIL;
 		goto out;
 	}
 	w.port = rc;
-	if (o->port_file) {
-		char *s = xasprintf("%d\n", w.port);
-		int fd = open(o->port_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-		if (fd == -1 || write_all(fd, s, strlen(s)) == -1 || close(fd) == -1)
-			warn("%s", o->port_file);
-		free(s);
-	}
+	if (o->port_file && port_file_write(o->port_file, w.port) == -1)
+		warn("%s", o->port_file);
 	warnx("listening on %s://%s%s%s:%d/", w.https ? "https" : "http",
 	    strchr(w.bind, ':') ? "[" : "", w.bind, strchr(w.bind, ':') ? "]" : "", w.port);
 
