@@ -76,7 +76,7 @@ send() {
 	local body
 	body=$(jq -cn --arg s "$1" --arg m "$2" \
 	    '{method:"session.send",params:{sessionId:$s,message:$m}}')
-	curl -sS -N -m 60 "${CURL_OPTS[@]}" "${AUTH[@]}" -H 'Content-Type: application/json' -d "$body" "$URL" |
+	curl -sS -N -m 180 "${CURL_OPTS[@]}" "${AUTH[@]}" -H 'Content-Type: application/json' -d "$body" "$URL" |
 	    sed -u -n 's/^data: //p'
 }
 
