@@ -6,6 +6,7 @@
 #include "md_telegram.h"
 #include "mdwalk.h"
 #include "tgsplit.h"
+#include "utf8.h"
 #include "util.h"
 
 struct rctx {
@@ -446,33 +447,6 @@ md_telegram_chunks(const char *md, size_t len, size_t max, char ***chunks)
 	return n;
 }
 
-static void
-put_cp(struct buf *b, unsigned long c)
-{
-	char u[4];
-
-	if (c == 0 || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		c = 0xFFFD;
-	if (c < 0x80) {
-		u[0] = (char)c;
-		buf_append(b, u, 1);
-	} else if (c < 0x800) {
-		u[0] = (char)(0xC0 | c >> 6);
-		u[1] = (char)(0x80 | (c & 0x3F));
-		buf_append(b, u, 2);
-	} else if (c < 0x10000) {
-		u[0] = (char)(0xE0 | c >> 12);
-		u[1] = (char)(0x80 | (c >> 6 & 0x3F));
-		u[2] = (char)(0x80 | (c & 0x3F));
-		buf_append(b, u, 3);
-	} else {
-		u[0] = (char)(0xF0 | c >> 18);
-		u[1] = (char)(0x80 | (c >> 12 & 0x3F));
-		u[2] = (char)(0x80 | (c >> 6 & 0x3F));
-		u[3] = (char)(0x80 | (c & 0x3F));
-		buf_append(b, u, 4);
-	}
-}
 
 char *
 tg_html_plain(const char *html)
@@ -494,10 +468,12 @@ tg_html_plain(const char *html)
 				buf_putc(&b, '&');
 			else if (strncmp(p, "&quot;", 6) == 0)
 				buf_putc(&b, '"');
-			else if (p[1] == '#')
-				put_cp(&b, p[2] == 'x' || p[2] == 'X' ?
-				    strtoul(p + 3, NULL, 16) : strtoul(p + 2, NULL, 10));
-			else {
+			else if (p[1] == '#') {
+				unsigned long c = p[2] == 'x' || p[2] == 'X' ?
+				    strtoul(p + 3, NULL, 16) : strtoul(p + 2, NULL, 10);
+
+				utf8_put(&b, c > 0x10FFFF ? 0xFFFD : (uint32_t)c);
+			} else {
 				buf_append(&b, p, (size_t)(q - p) + 1);
 			}
 			p = q + 1;

@@ -6,6 +6,7 @@
 #include <md4c.h>
 
 #include "mdwalk.h"
+#include "utf8.h"
 #include "util.h"
 
 struct walk {
@@ -63,34 +64,6 @@ mdw_free(struct mdw_node *n)
 }
 
 /* ---- UTF-8 ------------------------------------------------------------ */
-
-static void
-put_cp(struct buf *b, uint32_t c)
-{
-	char u[4];
-
-	if (c == 0 || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		c = 0xFFFD;
-	if (c < 0x80) {
-		u[0] = (char)c;
-		buf_append(b, u, 1);
-	} else if (c < 0x800) {
-		u[0] = (char)(0xC0 | c >> 6);
-		u[1] = (char)(0x80 | (c & 0x3F));
-		buf_append(b, u, 2);
-	} else if (c < 0x10000) {
-		u[0] = (char)(0xE0 | c >> 12);
-		u[1] = (char)(0x80 | (c >> 6 & 0x3F));
-		u[2] = (char)(0x80 | (c & 0x3F));
-		buf_append(b, u, 3);
-	} else {
-		u[0] = (char)(0xF0 | c >> 18);
-		u[1] = (char)(0x80 | (c >> 12 & 0x3F));
-		u[2] = (char)(0x80 | (c >> 6 & 0x3F));
-		u[3] = (char)(0x80 | (c & 0x3F));
-		buf_append(b, u, 4);
-	}
-}
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
 static size_t
@@ -174,7 +147,7 @@ put_text(struct buf *b, const char *s, size_t n)
 	while (i < n) {
 		k = utf8_seq(p + i, n - i, &c);
 		if (k == 0 || c == 0) {	/* invalid, or a NUL */
-			put_cp(b, 0xFFFD);
+			utf8_put(b, 0xFFFD);
 			i += k ? k : 1;
 		} else {
 			buf_append(b, s + i, k);
@@ -227,13 +200,13 @@ put_entity(struct buf *b, const char *e, size_t n)
 			if (c > 0x10FFFF)
 				c = 0x110000;	/* stays out of range */
 		}
-		put_cp(b, c);
+		utf8_put(b, c);
 		return;
 	}
 	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
 		if (n == strlen(named[i].name) + 2 &&
 		    memcmp(e + 1, named[i].name, n - 2) == 0) {
-			put_cp(b, named[i].cp);
+			utf8_put(b, named[i].cp);
 			return;
 		}
 	put_text(b, e, n);
@@ -254,7 +227,7 @@ attr_text(const MD_ATTRIBUTE *a)
 		if (a->substr_types[i] == MD_TEXT_ENTITY)
 			put_entity(&b, s, n);
 		else if (a->substr_types[i] == MD_TEXT_NULLCHAR)
-			put_cp(&b, 0xFFFD);
+			utf8_put(&b, 0xFFFD);
 		else
 			put_text(&b, s, n);
 	}
@@ -450,7 +423,7 @@ text_append(struct walk *w, MD_TEXTTYPE type, const char *s, size_t n)
 	}
 	switch (type) {
 	case MD_TEXT_NULLCHAR:
-		put_cp(&b, 0xFFFD);
+		utf8_put(&b, 0xFFFD);
 		break;
 	case MD_TEXT_ENTITY:
 		put_entity(&b, s, n);

@@ -24,6 +24,10 @@
  * to 4) and sets *cp to the code point, or to UTF8_BAD for an invalid run. */
 size_t utf8_decode(const char *s, size_t n, uint32_t *cp);
 
+/* Append cp encoded in UTF-8 to b; NUL, a surrogate or a value past
+ * U+10FFFF is appended as U+FFFD. */
+void utf8_put(struct buf *b, uint32_t cp);
+
 /* Number of code points of s[0..n) (an invalid run counts 1). */
 size_t utf8_count(const char *s, size_t n);
 

@@ -219,6 +219,10 @@ main(void)
 	s = tg_html_plain("<b>a &lt;&amp;&gt; &quot;</b>&#233;");
 	is_str(s, "a <&> \"\xC3\xA9", "plain text of HTML");
 	free(s);
+	s = tg_html_plain("&#x110000;&#xD800;&#0;&#x100000041;");
+	is_str(s, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD&#x100000041;",
+	    "plain text: an entity past U+10FFFF, a surrogate, NUL are U+FFFD; an overlong one stays");
+	free(s);
 	buf_free(&b);
 	return tap_done();
 }

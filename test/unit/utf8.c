@@ -70,5 +70,20 @@ main(void)
 	    !uc_is_word(0xFF0C) && !uc_is_word(0x1F600) && !uc_is_word(0xFFFD) &&
 	    !uc_is_word(UTF8_BAD),
 	    "NBSP, «, ×, —, “, 、, ，, emoji, U+FFFD, invalid are not");
+	{
+		struct buf b = { 0 };
+
+		utf8_put(&b, 'a');
+		utf8_put(&b, 0xE9);
+		utf8_put(&b, 0x20AC);
+		utf8_put(&b, 0x1F600);
+		utf8_put(&b, 0);
+		utf8_put(&b, 0xDC00);
+		utf8_put(&b, 0x110000);
+		is_str(b.s, "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"
+		    "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD",
+		    "utf8_put: 1 to 4 bytes; NUL, a surrogate, past U+10FFFF: U+FFFD");
+		buf_free(&b);
+	}
 	return tap_done();
 }
