@@ -140,9 +140,13 @@ remote_ssh_put(struct remote_ssh *r, const char *local_path,
 	char *dst = shell_quote_path(remote_path);
 	char *tmpname = xasprintf("%s.cc-tmp.", remote_path);
 	char *tmp = shell_quote_path(tmpname);
-	char *cmd = xasprintf("umask 077 && t=%s$$ && cat > \"$t\" && chmod %o \"$t\" "
+	/* The size is checked before the rename: when the client goes away
+	 * mid-transfer, cat sees an early end of input and exits 0, and a
+	 * truncated file must not replace the destination. */
+	char *cmd = xasprintf("umask 077 && t=%s$$ && cat > \"$t\" && "
+	    "[ $(($(wc -c < \"$t\"))) -eq %llu ] && chmod %o \"$t\" "
 	    "&& mv -f \"$t\" %s || { rm -f \"$t\"; exit 1; }", tmp,
-	    (unsigned)(mode & 07777), dst);
+	    (unsigned long long)st.st_size, (unsigned)(mode & 07777), dst);
 	struct tunnel_exec_io io = { .in_fd = fd, .on_out = put_out,
 	    .on_in = put_in, .arg = &ps };
 	if (tunnel_exec(r->peer, cmd, &io, &status, &e) == -1) {

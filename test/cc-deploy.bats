@@ -668,6 +668,30 @@ EOF2
 	ssh_teardown
 }
 
+@test "hardening #6: a push whose client is killed mid-transfer leaves no truncated file behind" {
+	ssh_setup
+	truncate -s 2G "$BATS_TEST_TMPDIR/big.bin"
+	cc-deploy push gpu "$BATS_TEST_TMPDIR/big.bin" >/dev/null 2>&1 &
+	local pid=$! pool="$BATS_TEST_TMPDIR/pool dir" i
+	DAEMON_PIDS+=("$pid")
+	# kill the client once the remote side has started writing
+	for i in $(seq 300); do
+		[ -n "$(find "$pool" -name "*big.bin.cc-tmp.*" -size +1M 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	[ -n "$(find "$pool" -name "*big.bin.cc-tmp.*" 2>/dev/null)" ] || fail "the push never started"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null || true
+	# the holder closes the channel; cat sees an early end and the size check refuses
+	for i in $(seq 300); do
+		[ -z "$(find "$pool" -name "*.cc-tmp.*" 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	run find "$pool" -name "*big.bin*"
+	assert_output ""
+	ssh_teardown
+}
+
 @test "hardening #7: the file pool is the user's own 0700 directory; a shared or foreign one is refused" {
 	echo data >"$BATS_TEST_TMPDIR/f.txt"
 	# the default: under the user's home, created 0700
