@@ -866,6 +866,12 @@ start_tls_daemon() {
 	PIDS+=("${pids[@]}")
 	for i in "${pids[@]}"; do wait "$i"; done
 	for i in $(seq 0 7); do
+		# (a rare cut here once in a full parallel run: say what the
+		# daemon said, and whether it is still there)
+		[ "$(tail -n 1 "$BATS_TEST_TMPDIR/s$i")" = "[DONE]" ] || {
+			echo "stream $i cut; the daemon is $(kill -0 "$DPID" 2>/dev/null && echo alive || echo gone); its log:"
+			tail -n 30 "$BATS_TEST_TMPDIR/daemon.err"
+		}
 		assert_equal "$(tail -n 1 "$BATS_TEST_TMPDIR/s$i")" "[DONE]"
 		assert_equal "$(sed '$d' "$BATS_TEST_TMPDIR/s$i" | jq -j 'select(.type=="partial").content')" "$(seq -s ' ' $((200 + i))) "
 	done
