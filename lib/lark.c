@@ -384,7 +384,6 @@ rest_send(struct rest *r)
 	http_req_header(q, auth);
 	free(auth);
 	if (r->body) {
-		http_req_header(q, "Content-Type: application/json; charset=utf-8");
 		http_req_json(q, r->body);
 	}
 	if (r->file_path) {
@@ -498,7 +497,6 @@ token_fetch(struct lark *lk)
 	free(url);
 	body = json_pack("{s:s, s:s}", "app_id", lk->cfg->lark.app_id, "app_secret",
 	    lk->cfg->lark.app_secret);
-	http_req_header(q, "Content-Type: application/json; charset=utf-8");
 	http_req_json(q, body);
 	json_decref(body);
 	http_req_timeout(q, 20000);
@@ -978,7 +976,12 @@ fetch_resources(struct lark *lk, struct inev *e, struct lark_res *res, size_t n,
 		f = xcalloc(1, sizeof(*f));
 		f->e = e;
 		key = attach_safe_name(res[i].key);
-		f->path = xasprintf("%s/lark-%s-%s", lk->download_dir, key, res[i].name);
+		/* lark-KEY-NAME, or lark-KEY.png for an image named after its key */
+		if (str_starts(res[i].name, key))
+			f->path = xasprintf("%s/lark-%s", lk->download_dir, res[i].name);
+		else
+			f->path = xasprintf("%s/lark-%s-%s", lk->download_dir, key,
+			    res[i].name);
 		free(key);
 		f->name = xstrdup(res[i].name);
 		f->channel = xstrdup(channel);
@@ -1417,7 +1420,6 @@ lc_connect(struct lark *lk)
 	body = json_pack("{s:s, s:s}", "AppID", lk->cfg->lark.app_id, "AppSecret",
 	    lk->cfg->lark.app_secret);
 	http_req_header(q, "locale: zh");
-	http_req_header(q, "Content-Type: application/json; charset=utf-8");
 	http_req_json(q, body);
 	json_decref(body);
 	http_req_timeout(q, 20000);
