@@ -122,6 +122,7 @@ struct lark {
 	struct event *token_timer;
 	/* the long connection */
 	struct lark_wsconf conf;
+	bool have_conf;		/* the server's ClientConfig came */
 	int32_t service;
 	int attempts;		/* since the last good connection */
 	bool dropped;		/* the next attempt follows a drop */
@@ -1167,7 +1168,8 @@ send_ping(struct lark *lk)
 }
 
 /* Try again: after a drop within ReconnectNonce, else every
- * ReconnectInterval; ReconnectCount times. */
+ * ReconnectInterval (before the server gave one: 1 s doubling up to it);
+ * ReconnectCount times. */
 static void
 lc_retry(struct lark *lk)
 {
@@ -1185,9 +1187,11 @@ lc_retry(struct lark *lk)
 		lk->dropped = false;
 		ms = lk->conf.reconnect_nonce > 0 ?
 		    (long)arc4random_uniform((uint32_t)(lk->conf.reconnect_nonce * 1000)) : 0;
-	} else
-		ms = lk->conf.reconnect_interval > 0 ? lk->conf.reconnect_interval * 1000 :
-		    http_backoff_ms(lk->attempts, 1000, 60000);
+	} else if (lk->have_conf && lk->conf.reconnect_interval > 0)
+		ms = lk->conf.reconnect_interval * 1000;
+	else	/* no ClientConfig yet: back off up to the default interval */
+		ms = http_backoff_ms(lk->attempts, 1000, lk->conf.reconnect_interval > 0 ?
+		    lk->conf.reconnect_interval * 1000 : 60000);
 	arm(lk->conn_timer, ms);
 }
 
@@ -1378,6 +1382,7 @@ got_endpoint(void *arg, const struct http_resp *hr)
 		return;
 	switch (lark_endpoint_parse(hr->status, hr->body, hr->body_len, &lk->conf, &ep)) {
 	case LARK_DISC_OK:
+		lk->have_conf = true;
 		lk->service = ep.service;
 		if (ws_connect(lk->ws, ep.url, &err) == -1) {
 			m = xasprintf("lark: long connection: %s: %s", ep.url, err);
