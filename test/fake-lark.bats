@@ -179,6 +179,14 @@ pdata() { jq -c 'select(.kind == "frame" and .method == 1)' probe.out; }
 	run bash -c "curl -sf $API/control/calls | jq -c '[.[] | select(.path == \"/open-apis/im/v1/messages\") | [.status, .code]] | .[-1], (map(.[1]) | unique)'"
 	assert_line -n 0 '[200,0]'
 	assert_line -n 1 '[0,230001,230002,230025,99992402]'
+	# to a user by open_id: the p2p chat of someone who wrote to the bot
+	run send ou_ann text "$(text hi)" open_id
+	assert_output 400
+	assert_equal "$(code)" 230013
+	ctl message '{"chat_id": "oc_p2p_ann", "chat_type": "p2p", "sender_open_id": "ou_ann", "text": "hello"}' >/dev/null
+	run send ou_ann text "$(text hi)" open_id
+	assert_output 200
+	assert_equal "$(jq -r .data.chat_id resp.json)" oc_p2p_ann
 	# uuid: the same message again, not a second one
 	u='{"receive_id":"oc_a","msg_type":"text","content":"{\"text\":\"once\"}","uuid":"u-1"}'
 	lark POST '/open-apis/im/v1/messages?receive_id_type=chat_id' "$u" >/dev/null
