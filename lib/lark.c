@@ -70,6 +70,7 @@ struct answer {
 struct rest {
 	struct lark *lk;
 	struct rest *next;	/* waiting for a token */
+	struct rest *all_prev, *all_next;	/* every live call (lk->rests) */
 	char *method, *path;
 	json_t *body;
 	json_t *fields;		/* multipart form fields (object) */
@@ -119,6 +120,7 @@ struct lark {
 	bool token_fetching;
 	int token_failures;
 	struct rest *waiting, **waiting_tail;
+	struct rest *rests;	/* every call not yet completed */
 	struct event *token_timer;
 	/* the long connection */
 	struct lark_wsconf conf;
@@ -265,6 +267,12 @@ resolve(struct lark *lk, const char *id)
 static void
 rest_free(struct rest *r)
 {
+	if (r->all_prev)
+		r->all_prev->all_next = r->all_next;
+	else
+		r->lk->rests = r->all_next;
+	if (r->all_next)
+		r->all_next->all_prev = r->all_prev;
 	free(r->method);
 	free(r->path);
 	json_decref(r->body);
@@ -289,6 +297,10 @@ rest_new(struct lark *lk, const char *method, const char *path, rest_cb done, vo
 	r->timeout_ms = 30000;
 	r->done = done;
 	r->arg = arg;
+	r->all_next = lk->rests;
+	if (lk->rests)
+		lk->rests->all_prev = r;
+	lk->rests = r;
 	return r;
 }
 
@@ -1542,6 +1554,24 @@ lk_new(const struct config *cfg, const struct lark_opts *o, bool oneshot)
 	return lk;
 }
 
+/* A call that never completed (the bridge stopped): its arg too. */
+static void
+rest_abandon(struct rest *r)
+{
+	if (r->done == call_answered)
+		pending_free(r->arg);
+	else if (r->done == got_resource) {
+		struct fetch *f = r->arg;
+
+		free(f->path);
+		free(f->name);
+		free(f->channel);
+		free(f);
+	} else if (r->done == side_answered)
+		free(r->arg);
+	rest_free(r);
+}
+
 static void
 lk_free(struct lark *lk)
 {
@@ -1549,15 +1579,12 @@ lk_free(struct lark *lk)
 		return;
 	ws_free(lk->ws);
 	lark_cb_free(lk->cb);
-	bridge_free(lk->b);
+	/* No callback runs after these: what is left of the calls goes. */
 	http_free(lk->calls);
 	http_free(lk->aux);
-	while (lk->waiting) {
-		struct rest *r = lk->waiting;
-
-		lk->waiting = r->next;
-		rest_free(r);
-	}
+	while (lk->rests)
+		rest_abandon(lk->rests);
+	bridge_free(lk->b);
 	while (lk->in_head) {
 		struct inev *e = lk->in_head;
 
