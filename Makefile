@@ -21,7 +21,7 @@ VERSION   := 0.1.0
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS      := libssh2 libcurl yaml-0.1 sqlite3 jansson libevent libevent_openssl \
-	     libssl libcrypto md4c libedit libwebsockets libsodium
+	     libssl libcrypto md4c libedit libwebsockets libsodium libprotobuf-c
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 OPT       ?= -O2 -g
@@ -44,6 +44,13 @@ BUILD     ?= build
 BIN       ?= bin
 LIB_SRC   := $(sort $(wildcard lib/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# Protocol buffers (Lark's long-connection frames): proto/NAME.proto is
+# compiled by protoc-c into $(BUILD)/gen/NAME.pb-c.[ch], part of the library.
+PROTO_SRC := $(sort $(wildcard proto/*.proto))
+PROTO_C   := $(PROTO_SRC:proto/%.proto=$(BUILD)/gen/%.pb-c.c)
+PROTO_H   := $(PROTO_C:.c=.h)
+LIB_OBJ   += $(PROTO_C:.c=.o)
+CPPFLAGS  += -I$(BUILD)/gen
 LIBA      := $(BUILD)/libcodecast.a
 
 # A C command is a directory cmd/NAME holding main.c (and maybe more .c files);
@@ -80,6 +87,20 @@ $(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  PROTOC  $<")
+	$(Q)protoc-c --proto_path=proto --c_out=$(BUILD)/gen $(notdir $<)
+
+# protoc-c's output is not ours to make -Wshadow clean.
+$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c $(BUILD)/.flags
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Wno-error -c -o $@ $<
+
+# A lib source that includes a generated header needs it before it is
+# compiled the first time (-MMD knows about it only afterwards).
+$(LIB_OBJ): | $(PROTO_H)
 
 $(LIBA): $(LIB_OBJ)
 	@rm -f $@
@@ -132,7 +153,7 @@ uninstall:
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PKGS := build-essential pkg-config libssh2-1-dev libcurl4-openssl-dev libyaml-dev \
 	libsqlite3-dev libjansson-dev libevent-dev libssl-dev libmd4c-dev libedit-dev \
-	libwebsockets-dev libsodium-dev \
+	libwebsockets-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler \
 	bats bats-assert bats-support jq curl sqlite3 openssh-server openssh-client \
 	clang libclang-rt-14-dev valgrind python3 python3-aiohttp git man-db groff-base \
 	hyperfine netcat-openbsd iproute2 procps tmux shellcheck dash chromium xxd bc

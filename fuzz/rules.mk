@@ -34,3 +34,14 @@ $(BUILD)/fuzz/discord_gw_fuzz: fuzz/discord_gw_fuzz.c $(DCGW_FUZZ_SRCS) $(DCGW_F
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ fuzz/discord_gw_fuzz.c $(DCGW_FUZZ_SRCS) \
 		$(PKG_LIBS)
+
+# Lark: long-connection frames, fragments, events, discovery, callback
+# decryption; Markdown to cards and posts, split by size.
+FUZZ_TARGETS += $(BUILD)/fuzz/lark_fuzz
+LARK_FUZZ_SRCS := lib/lark_frame.c lib/lark_event.c lib/lark_md.c lib/lark_cb.c \
+	lib/mdwalk.c lib/msgsplit.c lib/attach.c lib/util.c lib/utf8.c
+
+$(BUILD)/fuzz/lark_fuzz: fuzz/lark_fuzz.c $(LARK_FUZZ_SRCS) $(LARK_FUZZ_SRCS:.c=.h) $(PROTO_C)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(BUILD)/gen $(PKG_CFLAGS) -o $@ fuzz/lark_fuzz.c \
+		$(LARK_FUZZ_SRCS) $(PROTO_C) $(PKG_LIBS)

@@ -563,6 +563,10 @@ config_defaults(struct config *c)
 	c->discord.api_url = xstrdup("https://discord.com/api/v10");
 	c->telegram.api_url = xstrdup("https://api.telegram.org");
 	c->lark.use_cards = true;
+	c->lark.domain = xstrdup("feishu");
+	c->lark.mode = xstrdup("websocket");
+	c->lark.port = 31950;
+	c->lark.bind = xstrdup("127.0.0.1");
 	/* cc-web's port; upstream's dataclass said 8080, its CLI 31949. */
 	c->webui.port = 31949;
 	c->webui.host = xstrdup("127.0.0.1");
@@ -686,8 +690,26 @@ parse_sections(struct ld *l, yaml_node_t *root, struct config *c)
 		    get_str(l, b, "app_secret", "bot.lark", &c->lark.app_secret) ||
 		    get_list(l, b, "allowed_chats", "bot.lark", false, &c->lark.allowed_chats) ||
 		    get_list(l, b, "admin_users", "bot.lark", false, &c->lark.admin_users) ||
-		    get_bool(l, b, "use_cards", "bot.lark", &c->lark.use_cards))
+		    get_bool(l, b, "use_cards", "bot.lark", &c->lark.use_cards) ||
+		    get_str(l, b, "domain", "bot.lark", &c->lark.domain) ||
+		    get_str(l, b, "mode", "bot.lark", &c->lark.mode) ||
+		    get_int(l, b, "port", "bot.lark", 0, 65535, &c->lark.port) ||
+		    get_str(l, b, "bind", "bot.lark", &c->lark.bind) ||
+		    get_str(l, b, "encrypt_key", "bot.lark", &c->lark.encrypt_key) ||
+		    get_str(l, b, "verification_token", "bot.lark",
+		    &c->lark.verification_token) ||
+		    get_path(l, b, "download_dir", "bot.lark", &c->lark.download_dir))
 			return -1;
+		if (strcmp(c->lark.mode, "websocket") != 0 &&
+		    strcmp(c->lark.mode, "callback") != 0)
+			return fail_at(l, map_get(l, b, "mode"), "bot.lark.mode: expected "
+			    "websocket or callback, got \"%s\"", c->lark.mode);
+		if (strcmp(c->lark.domain, "feishu") != 0 &&
+		    strcmp(c->lark.domain, "lark") != 0 &&
+		    !str_starts(c->lark.domain, "https://") &&
+		    !str_starts(c->lark.domain, "http://"))
+			return fail_at(l, map_get(l, b, "domain"), "bot.lark.domain: expected "
+			    "feishu, lark or an http(s) URL, got \"%s\"", c->lark.domain);
 	}
 	/* bot.webui; upstream's example also puts webui: at the top level. */
 	if (get_section(l, bot, "webui", "bot", &b))
@@ -835,6 +857,12 @@ config_free(struct config *c)
 	free(c->telegram.api_url);
 	free(c->lark.app_id);
 	free(c->lark.app_secret);
+	free(c->lark.domain);
+	free(c->lark.mode);
+	free(c->lark.bind);
+	free(c->lark.encrypt_key);
+	free(c->lark.verification_token);
+	free(c->lark.download_dir);
 	strlist_free(&c->lark.allowed_chats);
 	strlist_free(&c->lark.admin_users);
 	free(c->webui.host);

@@ -107,6 +107,13 @@ struct config {
 		char *app_id, *app_secret;
 		struct strlist allowed_chats, admin_users;
 		bool use_cards;		/* true */
+		char *domain;		/* feishu, lark, or a URL: feishu */
+		char *mode;		/* websocket (long connection) or callback */
+		int port;		/* callback: 31950 */
+		char *bind;		/* callback: 127.0.0.1 */
+		char *encrypt_key;	/* callback: NULL (plain bodies) */
+		char *verification_token;	/* callback: NULL (not checked) */
+		char *download_dir;	/* NULL: file_forward.download_dir */
 	} lark;
 	struct {
 		bool enabled;		/* false */

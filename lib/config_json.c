@@ -156,6 +156,15 @@ config_to_json(const struct config *c, bool secrets)
 		json_object_set_new(x, "allowed_chats", jlist(&c->lark.allowed_chats));
 		json_object_set_new(x, "admin_users", jlist(&c->lark.admin_users));
 		json_object_set_new(x, "use_cards", json_boolean(c->lark.use_cards));
+		json_object_set_new(x, "domain", jstr(c->lark.domain));
+		json_object_set_new(x, "mode", jstr(c->lark.mode));
+		json_object_set_new(x, "port", json_integer(c->lark.port));
+		json_object_set_new(x, "bind", jstr(c->lark.bind));
+		json_object_set_new(x, "encrypt_key", jsecret(c->lark.encrypt_key, secrets));
+		json_object_set_new(x, "verification_token",
+		    jsecret(c->lark.verification_token, secrets));
+		json_object_set_new(x, "download_dir", jstr(c->lark.download_dir ?
+		    c->lark.download_dir : c->file_forward.download_dir));
 		json_object_set_new(bot, "lark", x);
 	}
 	x = json_object();

@@ -1376,7 +1376,7 @@ dc_new(const struct config *cfg, const struct discord_opts *o, bool oneshot)
 {
 	static const struct bridge_platform plat = { dc_render, dc_call, dc_other,
 	    dc_hold };
-	static const struct ws_callbacks wcb = { ws_open, ws_message, ws_closed };
+	static const struct ws_callbacks wcb = { ws_open, ws_message, ws_closed, NULL };
 	struct bridge_config bc = { 0 };
 	struct dc *dc;
 	const char *tok = cfg->discord.token, *api = cfg->discord.api_url;

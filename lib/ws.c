@@ -15,15 +15,16 @@
 #include "util.h"
 #include "ws.h"
 
-enum item_kind { I_OPEN, I_MSG, I_CLOSE, I_DONE };
+enum item_kind { I_OPEN, I_MSG, I_CLOSE, I_REFUSED, I_DONE };
 
 struct item {
 	struct item *next;
 	enum item_kind kind;
-	int code;		/* I_CLOSE */
+	int code;		/* I_CLOSE; I_REFUSED: the HTTP status */
 	bool binary;
 	size_t len;
-	char data[];		/* I_MSG: the message; I_CLOSE: the reason */
+	char data[];		/* I_MSG: the message; I_CLOSE: the reason;
+				 * I_REFUSED: the headers */
 };
 
 struct queue {
@@ -45,6 +46,7 @@ struct conn {
 	size_t max_message;
 	unsigned connect_timeout, ping_secs;
 	char **headers;
+	char **refusal_headers;
 	lws_retry_bo_t retry;
 
 	struct queue in;			/* (mu) thread → loop */
@@ -72,6 +74,7 @@ struct ws {
 	size_t max_message;
 	unsigned connect_timeout, ping_secs;
 	char **headers;
+	char **refusal_headers;
 	struct conn *cur;	/* the live connection, or NULL */
 	struct conn *conns;	/* every connection whose thread runs */
 };
@@ -133,6 +136,38 @@ post_close(struct conn *c, int code, const char *reason)
 	post(c, it);
 }
 
+/* A refused upgrade: its HTTP status and the headers asked for, to the
+ * loop.  Nothing when no response arrived (a network failure). */
+static void
+post_refusal(struct conn *c, struct lws *wsi)
+{
+	char st[16], *v;
+	struct buf hs = { 0 };
+	struct item *it;
+	int len;
+
+	if (wsi == NULL || lws_hdr_copy(wsi, st, sizeof(st), WSI_TOKEN_HTTP) <= 0)
+		return;
+	for (char **h = c->refusal_headers; h && *h; h++) {
+		char *name = xasprintf("%s:", *h);
+
+		len = lws_hdr_custom_length(wsi, name, (int)strlen(name));
+		if (len > 0 && len < 4096) {
+			v = xmalloc((size_t)len + 1);
+			if (lws_hdr_custom_copy(wsi, v, len + 1, name, (int)strlen(name)) > 0) {
+				v[strcspn(v, "\r\n")] = '\0';
+				buf_printf(&hs, "%s: %s\n", *h, v);
+			}
+			free(v);
+		}
+		free(name);
+	}
+	it = item_new(I_REFUSED, hs.s ? hs.s : "", hs.len);
+	it->code = atoi(st);
+	buf_free(&hs);
+	post(c, it);
+}
+
 static int
 on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
     size_t len)
@@ -149,6 +184,7 @@ on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		    in ? (const char *)in : "unknown cause");
 
 		why[strcspn(why, "\r\n")] = '\0';
+		post_refusal(c, wsi);
 		post_close(c, WS_ABNORMAL, why);
 		free(why);
 		c->finished = true;
@@ -480,6 +516,10 @@ on_pipe(evutil_socket_t fd, short what, void *arg)
 			if (!c->abandoned && w->cb.on_message)
 				w->cb.on_message(w->arg, it->data, it->len, it->binary);
 			break;
+		case I_REFUSED:
+			if (!c->abandoned && w->cb.on_refused)
+				w->cb.on_refused(w->arg, it->code, it->data);
+			break;
 		case I_CLOSE:
 			if (!c->abandoned) {
 				c->abandoned = true;
@@ -525,6 +565,13 @@ ws_new(struct event_base *base, const struct ws_callbacks *cb, void *arg,
 	w->headers = xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++)
 		w->headers[i] = xstrdup(o->headers[i]);
+	n = 0;
+	if (o && o->refusal_headers)
+		while (o->refusal_headers[n])
+			n++;
+	w->refusal_headers = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		w->refusal_headers[i] = xstrdup(o->refusal_headers[i]);
 	return w;
 }
 
@@ -619,6 +666,7 @@ ws_connect(struct ws *w, const char *url, const char **err)
 	c->connect_timeout = w->connect_timeout;
 	c->ping_secs = w->ping_secs;
 	c->headers = w->headers;
+	c->refusal_headers = w->refusal_headers;
 	c->pipe_ev = event_new(w->base, c->pipe_r, EV_READ | EV_PERSIST, on_pipe, c);
 	if (c->pipe_ev == NULL || event_add(c->pipe_ev, NULL) == -1) {
 		conn_free(c);
@@ -713,5 +761,8 @@ ws_free(struct ws *w)
 	for (char **h = w->headers; h && *h; h++)
 		free(*h);
 	free(w->headers);
+	for (char **h = w->refusal_headers; h && *h; h++)
+		free(*h);
+	free(w->refusal_headers);
 	free(w);
 }

@@ -23,7 +23,9 @@
  * further callbacks for it; the handshake finishes in the background
  * (bounded by lws's timeouts), so a new ws_connect may follow immediately —
  * that is how a client reconnects (backoff is the caller's; http.h's
- * http_backoff_ms gives a schedule).  Pings from the server are answered by
+ * http_backoff_ms gives a schedule).  An upgrade the server refuses (an
+ * HTTP status other than 101) is reported with its status and chosen
+ * response headers through on_refused before the on_close.  Pings from the server are answered by
  * lws; with ping_secs set, lws pings an idle connection itself and drops it
  * when nothing comes back (a close with WS_ABNORMAL).
  *
@@ -48,6 +50,11 @@ struct ws_callbacks {
 	void (*on_message)(void *arg, const char *data, size_t len, bool binary);
 	/* The connection is over: code as above, reason one line (may be ""). */
 	void (*on_close)(void *arg, int code, const char *reason);
+	/* Optional: the server answered the upgrade with another HTTP status
+	 * (403, 514, ...); headers holds the refusal's response headers named
+	 * in ws_opts.refusal_headers that it carried, as "name: value\n" lines
+	 * (names as listed).  on_close (WS_ABNORMAL) follows. */
+	void (*on_refused)(void *arg, int status, const char *headers);
 };
 
 struct ws_opts {
@@ -55,6 +62,9 @@ struct ws_opts {
 	unsigned connect_timeout;	/* s, default 20 */
 	unsigned ping_secs;		/* 0: lws sends no pings of its own */
 	const char *const *headers;	/* "Name: value" lines, NULL-terminated */
+	/* Response headers of a refused upgrade to report (lower case,
+	 * NULL-terminated; Lark's handshake-status, handshake-msg, ...). */
+	const char *const *refusal_headers;
 };
 
 /* A client delivering to base.  opts may be NULL (defaults). */
