@@ -9,7 +9,6 @@
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include "lark_event.h"
 #include "lark_frame.h"
 #include "lark_md.h"
+#include "listen.h"
 #include "paths.h"
 #include "sha256.h"
 #include "strmap.h"
@@ -139,7 +139,6 @@ struct lark {
 	/* life */
 	int exit_code;
 	bool stopping;
-	struct event *sigterm, *sigint;
 };
 
 static void lc_connect(struct lark *lk);
@@ -1453,34 +1452,6 @@ on_conn_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- life ---------------------------------------------------------------------- */
 
-static void
-on_signal(evutil_socket_t fd, short what, void *arg)
-{
-	struct lark *lk = arg;
-
-	(void)fd;
-	(void)what;
-	lk->stopping = true;
-	event_base_loopbreak(lk->base);
-}
-
-static void
-on_idle(void *arg)
-{
-	struct lark *lk = arg;
-
-	lk->stopping = true;
-	event_base_loopbreak(lk->base);
-}
-
-static void
-free_cb(const char *k, void *v, void *arg)
-{
-	(void)k;
-	(void)arg;
-	free(v);
-}
-
 static char *
 api_base(const char *domain)
 {
@@ -1595,15 +1566,10 @@ lk_free(struct lark *lk)
 	lark_frags_free(lk->frags);
 	ring_free(&lk->seen, NULL);
 	ring_free(&lk->asks, ask_free);
-	strmap_each(&lk->moved, free_cb, NULL);
-	strmap_free(&lk->moved);
+	strmap_free_with(&lk->moved, NULL);
 	event_free(lk->token_timer);
 	event_free(lk->ping_timer);
 	event_free(lk->conn_timer);
-	if (lk->sigterm)
-		event_free(lk->sigterm);
-	if (lk->sigint)
-		event_free(lk->sigint);
 	event_base_free(lk->base);
 	free(lk->api);
 	free(lk->download_dir);
@@ -1611,20 +1577,17 @@ lk_free(struct lark *lk)
 	free(lk);
 }
 
-static int
-write_port(const char *path, int port)
+/* The first calls: the long connection, or in callback mode the token
+ * (the credentials are checked at once). */
+static void
+lk_start(void *arg)
 {
-	char *s = xasprintf("%d\n", port), *tmp = xasprintf("%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	int rc = -1;
+	struct lark *lk = arg;
 
-	if (f && fputs(s, f) >= 0 && fclose(f) == 0 && rename(tmp, path) == 0)
-		rc = 0;
-	else if (f)
-		fclose(f);
-	free(s);
-	free(tmp);
-	return rc;
+	if (lk->cb)
+		token_fetch(lk);
+	else
+		lc_connect(lk);
 }
 
 int
@@ -1637,11 +1600,6 @@ lark_run(const struct config *cfg, const struct lark_opts *o)
 	if (lk == NULL)
 		return LARK_EXIT_CONFIG;
 	callback = cfg->lark.mode && strcmp(cfg->lark.mode, "callback") == 0;
-	signal(SIGPIPE, SIG_IGN);
-	lk->sigterm = evsignal_new(lk->base, SIGTERM, on_signal, lk);
-	lk->sigint = evsignal_new(lk->base, SIGINT, on_signal, lk);
-	evsignal_add(lk->sigterm, NULL);
-	evsignal_add(lk->sigint, NULL);
 	if (callback) {
 		struct lark_cb_opts co = { cfg->lark.bind, cfg->lark.port,
 		    cfg->lark.encrypt_key, cfg->lark.verification_token };
@@ -1654,22 +1612,12 @@ lark_run(const struct config *cfg, const struct lark_opts *o)
 			lk_free(lk);
 			return LARK_EXIT_CONFIG;
 		}
-		if (lk->o.port_file && write_port(lk->o.port_file, lark_cb_port(lk->cb)) == -1)
+		if (lk->o.port_file &&
+		    port_file_write(lk->o.port_file, lark_cb_port(lk->cb)) == -1)
 			warn("%s", lk->o.port_file);
 	}
-	bridge_on_idle(lk->b, on_idle, lk);
-	if (bridge_start_io(lk->b, STDIN_FILENO, STDOUT_FILENO) == -1) {
-		warn("stdin/stdout");
-		lk_free(lk);
-		return LARK_EXIT_FAIL;
-	}
-	if (callback)
-		token_fetch(lk);	/* the credentials are checked at once */
-	else
-		lc_connect(lk);
-	if (!lk->stopping)
-		event_base_dispatch(lk->base);
-	rc = lk->exit_code;
+	rc = bridge_serve(lk->b, &lk->stopping, lk_start, lk) == -1 ? LARK_EXIT_FAIL :
+	    lk->exit_code;
 	lk_free(lk);
 	return rc;
 }
@@ -1684,13 +1632,8 @@ oneshot(const struct config *cfg, json_t *action)
 		json_decref(action);
 		return LARK_EXIT_CONFIG;
 	}
-	bridge_on_idle(lk->b, on_idle, lk);
-	bridge_action(lk->b, action);
-	json_decref(action);
-	bridge_input_done(lk->b);
-	if (!lk->stopping)
-		event_base_dispatch(lk->base);
-	rc = lk->exit_code ? lk->exit_code : bridge_failures(lk->b) ? LARK_EXIT_FAIL : 0;
+	rc = bridge_oneshot(lk->b, action, &lk->stopping);
+	rc = lk->exit_code ? lk->exit_code : rc ? LARK_EXIT_FAIL : 0;
 	lk_free(lk);
 	return rc;
 }

@@ -1,10 +1,8 @@
 /* lark_cb.c — Lark's HTTP callback mode.  See lark_cb.h. */
-#include <arpa/inet.h>
 #include <err.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -18,6 +16,7 @@
 
 #include "lark_cb.h"
 #include "lark_event.h"
+#include "listen.h"
 #include "util.h"
 
 #define CB_MAX_BODY	(4u << 20)
@@ -280,9 +279,6 @@ lark_cb_new(struct event_base *base, const struct lark_cb_opts *o, lark_cb_fn fn
 {
 	struct lark_cb *cb = xcalloc(1, sizeof(*cb));
 	const char *addr = o->bind && *o->bind ? o->bind : "127.0.0.1";
-	evutil_socket_t fd;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
 
 	cb->fn = fn;
 	cb->arg = arg;
@@ -308,11 +304,7 @@ lark_cb_new(struct event_base *base, const struct lark_cb_opts *o, lark_cb_fn fn
 		lark_cb_free(cb);
 		return NULL;
 	}
-	fd = evhttp_bound_socket_get_fd(cb->sock);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		cb->port = ss.ss_family == AF_INET6 ?
-		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
-		    ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	cb->port = listen_port(cb->sock);
 	return cb;
 }
 

@@ -380,8 +380,8 @@ msg_update() {
 }
 
 @test "the bridges' shared command line: unknown and malformed subcommands are 2, a config that does not load is 5" {
-	printf 'bot:\n  telegram:\n    token: "1:T"\n  discord:\n    token: "x"\n' >cfg.yaml
-	for b in cc-telegram cc-discord; do
+	printf 'bot:\n  telegram:\n    token: "1:T"\n  discord:\n    token: "x"\n  lark:\n    app_id: a\n    app_secret: s\n' >cfg.yaml
+	for b in cc-telegram cc-discord cc-lark; do
 		run "$b" -c cfg.yaml bogus
 		assert_failure 2
 		assert_line --index 0 "$b: bogus: unknown command"

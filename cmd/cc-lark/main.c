@@ -1,17 +1,12 @@
 /* cc-lark — the Lark/Feishu bridge.  See cc-lark(1).  The bridge protocol
  * and outbox live in lib/bridge.c, the long connection, callbacks and REST
  * API in lib/lark.c; this file parses the command line. */
-#include <err.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
+#include "bridge_args.h"
 #include "config.h"
 #include "lark.h"
-#include "util.h"
 
 #define EX_USAGE_ 2
 
@@ -43,20 +38,6 @@ usage(FILE *f)
 "or a bad config, 6 too many connections for the app\n", f);
 }
 
-static double
-number(const char *opt, const char *s, double min, double max)
-{
-	char *end;
-	double d = strtod(s, &end);
-
-	if (end == s || *end || !isfinite(d) || d < min || d > max) {
-		warnx("%s: %s: expected a number from %g to %g", opt, s, min, max);
-		usage(stderr);
-		exit(EX_USAGE_);
-	}
-	return d;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -70,9 +51,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lark_opts o = { 0 };
-	const char *cpath = NULL, *cmd;
-	struct config *cfg;
-	char *path, *msg = NULL;
+	const char *cpath = NULL;
+	struct bridge_args a;
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
@@ -81,10 +61,12 @@ main(int argc, char **argv)
 			cpath = optarg;
 			break;
 		case 'E':
-			o.edit_interval = number("--edit-interval", optarg, 0.05, 60);
+			o.edit_interval = bridge_args_number("--edit-interval", optarg,
+			    0.05, 60, usage);
 			break;
 		case 'G':
-			o.global_rate = number("--global-rate", optarg, 0.1, 1000);
+			o.global_rate = bridge_args_number("--global-rate", optarg,
+			    0.1, 1000, usage);
 			break;
 		case 'P':
 			o.port_file = optarg;
@@ -100,46 +82,23 @@ main(int argc, char **argv)
 			return EX_USAGE_;
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	cmd = argc > 0 ? argv[0] : NULL;
-	if (cmd && strcmp(cmd, "send") != 0 && strcmp(cmd, "send-file") != 0 &&
-	    strcmp(cmd, "check") != 0) {
-		warnx("%s: unknown command", cmd);
-		usage(stderr);
-		return EX_USAGE_;
+	if ((rc = bridge_args_parse(argc - optind, argv + optind, cpath, true, usage,
+	    &a)) != 0)
+		return rc;
+	switch (a.cmd) {
+	case BRIDGE_RUN:
+		rc = lark_run(a.cfg, &o);
+		break;
+	case BRIDGE_SEND:
+		rc = lark_send(a.cfg, a.target, a.text);
+		break;
+	case BRIDGE_SEND_FILE:
+		rc = lark_send_file(a.cfg, a.target, a.path, a.caption);
+		break;
+	case BRIDGE_CHECK:
+		rc = lark_check(a.cfg);
+		break;
 	}
-	if (cmd && ((strcmp(cmd, "send") == 0 && (argc < 2 || argc > 3)) ||
-	    (strcmp(cmd, "send-file") == 0 && (argc < 3 || argc > 4)) ||
-	    (strcmp(cmd, "check") == 0 && argc != 1))) {
-		usage(stderr);
-		return EX_USAGE_;
-	}
-	path = config_path(cpath);
-	cfg = config_load(path, &msg);
-	free(path);
-	if (cfg == NULL) {
-		warnx("%s", msg);
-		free(msg);
-		return LARK_EXIT_CONFIG;
-	}
-	if (cmd == NULL)
-		rc = lark_run(cfg, &o);
-	else if (strcmp(cmd, "check") == 0)
-		rc = lark_check(cfg);
-	else if (strcmp(cmd, "send") == 0) {
-		struct buf b = { 0 };
-		const char *text = argc == 3 ? argv[2] : "-";
-
-		if (strcmp(text, "-") == 0) {
-			if (read_fd(STDIN_FILENO, 1 << 24, &b) == -1)
-				err(1, "standard input");
-			text = b.s ? b.s : "";
-		}
-		rc = lark_send(cfg, argv[1], text);
-		buf_free(&b);
-	} else
-		rc = lark_send_file(cfg, argv[1], argv[2], argc == 4 ? argv[3] : NULL);
-	config_free(cfg);
+	bridge_args_free(&a);
 	return rc;
 }
