@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "bridge_args.h"
 #include "config.h"
 #include "util.h"
@@ -21,13 +23,13 @@ bridge_args_parse(int argc, char **argv, const char *cpath, bool with_check,
 
 	memset(a, 0, sizeof(*a));
 	if (argc == 0)
-		a->cmd = BRIDGE_RUN;
+		a->cmd = BRIDGE_CMD_RUN;
 	else if (strcmp(argv[0], "send") == 0 && argc >= 2 && argc <= 3)
-		a->cmd = BRIDGE_SEND;
+		a->cmd = BRIDGE_CMD_SEND;
 	else if (strcmp(argv[0], "send-file") == 0 && argc >= 3 && argc <= 4)
-		a->cmd = BRIDGE_SEND_FILE;
+		a->cmd = BRIDGE_CMD_SEND_FILE;
 	else if (with_check && strcmp(argv[0], "check") == 0 && argc == 1)
-		a->cmd = BRIDGE_CHECK;
+		a->cmd = BRIDGE_CMD_CHECK;
 	else {
 		if (strcmp(argv[0], "send") != 0 && strcmp(argv[0], "send-file") != 0 &&
 		    (!with_check || strcmp(argv[0], "check") != 0))
@@ -37,11 +39,11 @@ bridge_args_parse(int argc, char **argv, const char *cpath, bool with_check,
 	}
 	if (argc >= 2)
 		a->target = argv[1];
-	if (a->cmd == BRIDGE_SEND_FILE) {
+	if (a->cmd == BRIDGE_CMD_SEND_FILE) {
 		a->path = argv[2];
 		a->caption = argc == 4 ? argv[3] : NULL;
 	}
-	if (a->cmd == BRIDGE_SEND) {
+	if (a->cmd == BRIDGE_CMD_SEND) {
 		if (argc == 3 && strcmp(argv[2], "-") != 0)
 			a->text = xstrdup(argv[2]);
 		else {
@@ -88,4 +90,34 @@ bridge_args_number(const char *opt, const char *s, double min, double max,
 		exit(EX_USAGE_);
 	}
 	return d;
+}
+
+json_t *
+bridge_args_action(const struct bridge_args *a, const char *channel)
+{
+	json_t *act;
+	char *abs;
+
+	if (a->cmd == BRIDGE_CMD_SEND) {
+		act = json_pack("{s:s, s:s, s:s}", "op", "send", "channel", channel,
+		    "text", a->text);
+		if (act == NULL)
+			warnx("the text is not UTF-8");
+		return act;
+	}
+	abs = realpath(a->path, NULL);
+	act = json_pack("{s:s, s:s, s:s}", "op", "file", "channel", channel, "path",
+	    abs ? abs : a->path);
+	free(abs);
+	if (act == NULL) {
+		warnx("%s: the path is not UTF-8", a->path);
+		return NULL;
+	}
+	if (a->caption && json_object_set_new(act, "caption",
+	    json_string(a->caption)) == -1) {
+		warnx("the caption is not UTF-8");
+		json_decref(act);
+		return NULL;
+	}
+	return act;
 }

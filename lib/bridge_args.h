@@ -9,9 +9,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 struct config;
 
-enum bridge_cmd { BRIDGE_RUN, BRIDGE_SEND, BRIDGE_SEND_FILE, BRIDGE_CHECK };
+enum bridge_cmd { BRIDGE_CMD_RUN, BRIDGE_CMD_SEND, BRIDGE_CMD_SEND_FILE, BRIDGE_CMD_CHECK };
 
 struct bridge_args {
 	enum bridge_cmd cmd;
@@ -29,6 +31,12 @@ struct bridge_args {
 int bridge_args_parse(int argc, char **argv, const char *cpath, bool with_check,
     void (*usage)(FILE *f), struct bridge_args *a);
 void bridge_args_free(struct bridge_args *a);
+
+/* The action `send` or `send-file` asks for, addressed to channel (the
+ * bridge's own name for a->target): a send of the text, or a file action
+ * with the path made absolute and the caption.  NULL after a diagnostic
+ * when the text is not UTF-8. */
+json_t *bridge_args_action(const struct bridge_args *a, const char *channel);
 
 /* opt's value s as a number from min to max; else a diagnostic, usage and
  * exit 2. */

@@ -16,6 +16,7 @@
 
 #include "attach.h"
 #include "bridge.h"
+#include "bridge_args.h"
 #include "config.h"
 #include "discord.h"
 #include "discord_gw.h"
@@ -1518,33 +1519,15 @@ oneshot_channel(const char *channel)
 }
 
 int
-discord_send(const struct config *cfg, const char *channel, const char *text)
+discord_oneshot(const struct config *cfg, const struct bridge_args *a)
 {
-	char *ch = oneshot_channel(channel);
-	json_t *a;
+	char *ch = oneshot_channel(a->target);
+	json_t *act;
 
-	if (ch == NULL)
+	if (ch == NULL) {
 		return 2;
-	a = json_pack("{s:s, s:s, s:s}", "op", "send", "channel", ch, "text", text);
+	}
+	act = bridge_args_action(a, ch);
 	free(ch);
-	return oneshot(cfg, a);
-}
-
-int
-discord_send_file(const struct config *cfg, const char *channel, const char *path,
-    const char *caption)
-{
-	char *ch = oneshot_channel(channel), *abs;
-	json_t *a;
-
-	if (ch == NULL)
-		return 2;
-	abs = realpath(path, NULL);
-	a = json_pack("{s:s, s:s, s:s}", "op", "file", "channel", ch, "path",
-	    abs ? abs : path);
-	if (caption)
-		json_object_set_new(a, "caption", json_string(caption));
-	free(abs);
-	free(ch);
-	return oneshot(cfg, a);
+	return act ? oneshot(cfg, act) : 2;
 }

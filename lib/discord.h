@@ -37,6 +37,7 @@
 #ifndef CC_DISCORD_H
 #define CC_DISCORD_H
 
+struct bridge_args;
 struct config;
 
 #define DC_EXIT_OK	0
@@ -53,11 +54,9 @@ struct discord_opts {
  * drained) or SIGTERM/SIGINT.  Returns the exit status. */
 int discord_run(const struct config *cfg, const struct discord_opts *o);
 
-/* One-shot (REST only): text (Markdown) or a file to a channel ("ID" or
- * "discord:ID").  0 sent, 1 refused, 2 not a channel, 5 bad token or
+/* One-shot (REST only, `send` and `send-file` of bridge_args): text
+ * (Markdown) or a file to a channel ("ID" or "discord:ID").  0 sent, 1 refused, 2 not a channel, 5 bad token or
  * config. */
-int discord_send(const struct config *cfg, const char *channel, const char *text);
-int discord_send_file(const struct config *cfg, const char *channel, const char *path,
-    const char *caption);
+int discord_oneshot(const struct config *cfg, const struct bridge_args *a);
 
 #endif

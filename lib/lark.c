@@ -21,6 +21,7 @@
 
 #include "attach.h"
 #include "bridge.h"
+#include "bridge_args.h"
 #include "config.h"
 #include "http.h"
 #include "lark.h"
@@ -1653,39 +1654,17 @@ oneshot_channel(const char *chat)
 }
 
 int
-lark_send(const struct config *cfg, const char *chat, const char *text)
+lark_oneshot(const struct config *cfg, const struct bridge_args *a)
 {
-	char *ch = oneshot_channel(chat);
-	json_t *a;
+	char *ch = oneshot_channel(a->target);
+	json_t *act;
 
-	if (ch == NULL)
-		return 2;
-	a = json_pack("{s:s, s:s, s:s}", "op", "send", "channel", ch, "text", text);
-	free(ch);
-	if (a == NULL) {
-		warnx("the text is not UTF-8");
+	if (ch == NULL) {
 		return 2;
 	}
-	return oneshot(cfg, a);
-}
-
-int
-lark_send_file(const struct config *cfg, const char *chat, const char *path,
-    const char *caption)
-{
-	char *ch = oneshot_channel(chat), *abs;
-	json_t *a;
-
-	if (ch == NULL)
-		return 2;
-	abs = realpath(path, NULL);
-	a = json_pack("{s:s, s:s, s:s}", "op", "file", "channel", ch, "path",
-	    abs ? abs : path);
-	if (caption)
-		json_object_set_new(a, "caption", json_string(caption));
-	free(abs);
+	act = bridge_args_action(a, ch);
 	free(ch);
-	return oneshot(cfg, a);
+	return act ? oneshot(cfg, act) : 2;
 }
 
 int

@@ -47,6 +47,7 @@
 #ifndef CC_LARK_H
 #define CC_LARK_H
 
+struct bridge_args;
 struct config;
 
 #define LARK_EXIT_OK		0
@@ -68,12 +69,11 @@ struct lark_opts {
  * drained) or SIGTERM/SIGINT.  Returns the exit status. */
 int lark_run(const struct config *cfg, const struct lark_opts *o);
 
-/* One-shot (REST only): Markdown text or a file to a chat ("oc_..." or
+/* One-shot (REST only, `send` and `send-file` of bridge_args): Markdown
+ * text or a file to a chat ("oc_..." or
  * "lark:oc_...").  0 sent, 1 refused, 2 not a chat, 5 credentials
  * refused or bad config. */
-int lark_send(const struct config *cfg, const char *chat, const char *text);
-int lark_send_file(const struct config *cfg, const char *chat, const char *path,
-    const char *caption);
+int lark_oneshot(const struct config *cfg, const struct bridge_args *a);
 /* Fetch a tenant token: 0 (and a line on stdout), 5 refused, 1 unreachable. */
 int lark_check(const struct config *cfg);
 

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "bridge.h"
+#include "bridge_args.h"
 #include "config.h"
 #include "http.h"
 #include "md_telegram.h"
@@ -1363,37 +1364,16 @@ chat_channel(const char *chat)
 }
 
 int
-tgbot_send(const struct config *cfg, const char *chat, const char *text)
+tgbot_oneshot(const struct config *cfg, const struct bridge_args *a)
 {
-	char *ch = chat_channel(chat);
-	json_t *a;
+	char *ch = chat_channel(a->target);
+	json_t *act;
 
 	if (ch == NULL) {
-		warnx("%s: not a chat id (CHAT or CHAT:THREAD)", chat);
+		warnx("%s: not a chat id (CHAT or CHAT:THREAD)", a->target);
 		return 2;
 	}
-	a = json_pack("{s:s, s:s, s:s}", "op", "send", "channel", ch, "text", text);
+	act = bridge_args_action(a, ch);
 	free(ch);
-	return oneshot(cfg, a);
-}
-
-int
-tgbot_send_file(const struct config *cfg, const char *chat, const char *path,
-    const char *caption)
-{
-	char *ch = chat_channel(chat), *abs;
-	json_t *a;
-
-	if (ch == NULL) {
-		warnx("%s: not a chat id (CHAT or CHAT:THREAD)", chat);
-		return 2;
-	}
-	abs = realpath(path, NULL);
-	a = json_pack("{s:s, s:s, s:s}", "op", "file", "channel", ch, "path",
-	    abs ? abs : path);
-	if (caption)
-		json_object_set_new(a, "caption", json_string(caption));
-	free(abs);
-	free(ch);
-	return oneshot(cfg, a);
+	return act ? oneshot(cfg, act) : 2;
 }

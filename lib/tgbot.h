@@ -33,6 +33,7 @@
 
 #include <stdbool.h>
 
+struct bridge_args;
 struct config;
 struct event_base;
 
@@ -52,12 +53,11 @@ struct tgbot_opts {
  * drained) or SIGTERM/SIGINT.  Returns the exit status. */
 int tgbot_run(const struct config *cfg, const struct tgbot_opts *o);
 
-/* One-shot: send text (Markdown) or a file to chat ("CHAT", "CHAT:THREAD"
+/* One-shot (`send` and `send-file` of bridge_args): text (Markdown) or a
+ * file to the chat ("CHAT", "CHAT:THREAD"
  * or "telegram:…") and return the exit status (0 sent, 1 refused,
  * 5 bad token or config). */
-int tgbot_send(const struct config *cfg, const char *chat, const char *text);
-int tgbot_send_file(const struct config *cfg, const char *chat, const char *path,
-    const char *caption);
+int tgbot_oneshot(const struct config *cfg, const struct bridge_args *a);
 
 /* One getMe call, no retries: prints "@username" and returns 0 when the
  * token is accepted, 5 when it is refused (or the config has none), 1

@@ -399,6 +399,10 @@ msg_update() {
 		run "$b" -c missing.yaml send 1 hi
 		assert_failure 5
 		assert_output --partial "missing.yaml"
+		# text that is not UTF-8 cannot be a protocol action
+		run "$b" -c cfg.yaml send "$([ "$b" = cc-lark ] && echo oc_1 || echo 1)" $'a\xffb'
+		assert_failure 2
+		assert_output "$b: the text is not UTF-8"
 	done
 	run cc-telegram -c cfg.yaml check extra
 	assert_failure 2

@@ -86,16 +86,14 @@ main(int argc, char **argv)
 	    &a)) != 0)
 		return rc;
 	switch (a.cmd) {
-	case BRIDGE_RUN:
+	case BRIDGE_CMD_RUN:
 		rc = tgbot_run(a.cfg, &o);
 		break;
-	case BRIDGE_SEND:
-		rc = tgbot_send(a.cfg, a.target, a.text);
+	case BRIDGE_CMD_SEND:
+	case BRIDGE_CMD_SEND_FILE:
+		rc = tgbot_oneshot(a.cfg, &a);
 		break;
-	case BRIDGE_SEND_FILE:
-		rc = tgbot_send_file(a.cfg, a.target, a.path, a.caption);
-		break;
-	case BRIDGE_CHECK:
+	case BRIDGE_CMD_CHECK:
 		rc = tgbot_check(a.cfg);
 		break;
 	}
