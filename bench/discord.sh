@@ -37,48 +37,21 @@ port=$(cat "$work/port")
 printf 'bot:\n  discord:\n    token: "TESTTOKEN"\n    api_url: http://127.0.0.1:%s/api/v10\n' \
 	"$port" > "$work/cfg.yaml"
 /usr/bin/python3 - "$BIN/cc-discord" "$work/cfg.yaml" "$port" "$SENDS" "$EDITS" "$CHANNELS" \
-	"$LIMIT" "$WINDOW" "$work/rss-floor" <<'PY'
+	"$LIMIT" "$WINDOW" "$work/rss-floor" "$top/bench/rss-compare.py" <<'PY'
 import json, math, subprocess, sys, time, urllib.request
 exe, cfg, port = sys.argv[1], sys.argv[2], sys.argv[3]
-floor_exe = sys.argv[9]
+floor_exe, rss_compare = sys.argv[9], sys.argv[10]
 sends, edits, nch, limit, window = (int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]),
                                     int(sys.argv[7]), float(sys.argv[8]))
 api = "http://127.0.0.1:%s" % port
 def get(path):
     return json.load(urllib.request.urlopen(api + path))
-def kib(pid, field):
-    for line in open("/proc/%d/status" % pid):
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
 p = subprocess.Popen([exe, "-c", cfg], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
 while get("/control/gateway")["seq"] < 2:
     time.sleep(0.05)
 time.sleep(1.0)
-idle = (kib(p.pid, "VmRSS"), kib(p.pid, "RssAnon"))
-fl = subprocess.Popen([floor_exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-fl.stdout.readline()
-time.sleep(0.5)
-floor = (kib(fl.pid, "VmRSS"), kib(fl.pid, "RssAnon"))
-fl.stdin.close()
-fl.wait()
-PYREF = '''
-import asyncio, sys, aiohttp
-async def main():
-    async with aiohttp.ClientSession() as s:
-        async with s.ws_connect(sys.argv[1]) as ws:
-            await ws.receive()
-            print("ready", flush=True)
-            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-asyncio.run(main())
-'''
-py = subprocess.Popen(["/usr/bin/python3", "-c", PYREF, "ws://127.0.0.1:%s/gateway" % port],
-                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-py.stdout.readline()
-time.sleep(0.5)
-pyref = (kib(py.pid, "VmRSS"), kib(py.pid, "RssAnon"))
-py.stdin.close()
-py.wait()
+idle = subprocess.run([rss_compare, str(p.pid), "ws://127.0.0.1:%s/gateway" % port, floor_exe],
+                      capture_output=True, text=True, check=True).stdout
 lines = []
 per = sends // nch
 eper = edits // sends if sends else 0
@@ -125,9 +98,5 @@ print("calls made: %d (%d edits coalesced into the newest while waiting)" % (len
 print("total time: %.2f s; least the limits allow for those calls: %.2f s (%s); ratio %.2f (target <= 1.2)"
       % (total, least, "global limit" if least_global >= least_bucket else "busiest bucket", total / least if least else 0))
 print("429s provoked: %d (target 0); texts lost: %d" % (provoked, lost))
-print("RSS idle, connected: VmRSS %d KiB, RssAnon %d KiB (target < 6 MiB)" % idle)
-print("  same run: rss-floor (the libraries alone, initialised) VmRSS %d KiB, RssAnon %d KiB;"
-      " the bridge's own above it: %d KiB" % (floor[0], floor[1], idle[0] - floor[0]))
-print("  same run: upstream-style Python aiohttp client on the gateway: VmRSS %d KiB, RssAnon %d KiB"
-      % pyref)
+print(idle, end="")
 PY
