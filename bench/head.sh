@@ -5,10 +5,9 @@
 # Bot API, a local peer's cc-daemon with the mock CLI):
 #
 #   - one platform (Telegram) idle;
-#   - three platforms idle (target < 12 MiB): the Discord and Lark bridges
-#     have not landed, so each of those pairs runs cc-telegram against a fake
-#     of its own (CC_HEAD_BRIDGE_discord/lark).  Three copies of one binary
-#     share its code pages, so distinct bridges will weigh somewhat more;
+#   - three platforms idle (target < 12 MiB): cc-telegram, cc-discord (on
+#     test/fakes/fake-discord's gateway) and cc-lark (on fake-lark's long
+#     connection), each with its engine;
 #   - the three platforms while 10 sessions stream at once (10 Telegram
 #     chats, each `/start` then a long streamed reply); the reply readers the
 #     engine spawns (cc-rpc) are reported beside, not in, the sum.
@@ -58,12 +57,16 @@ base_config() {
 	printf 'peers:\n  local:\n    transport: local\n    daemon_port: %s\nbot:\n  telegram:\n    token: "123:TEST"\n    api_url: %s\n' \
 	    "$daemon_port" "$tg"
 }
-for p in discord lark; do
-	api=$(fake "$p")
-	printf 'bot:\n  telegram:\n    token: "123:TEST"\n    api_url: %s\n' "$api" >"$work/$p.yaml"
-	printf '#!/bin/sh\nexec cc-telegram -c %s\n' "$work/$p.yaml" >"$work/$p-bridge"
-	chmod +x "$work/$p-bridge"
-done
+started() {	# PORT-FILE
+	for _ in $(seq 100); do [ -s "$1" ] && break; sleep 0.05; done
+	echo "http://127.0.0.1:$(cat "$1")"
+}
+fake-discord --port-file "$work/discord.port" >/dev/null 2>&1 &
+fakes="$fakes $!"
+dc=$(started "$work/discord.port")
+fake-lark --port-file "$work/lark.port" --app-secret SECRET >/dev/null 2>&1 &
+fakes="$fakes $!"
+lk=$(started "$work/lark.port")
 
 pss_kib() {	# PID... → summed Pss in KiB
 	local s=0 p v
@@ -103,8 +106,8 @@ mib() { awk -v k="$1" 'BEGIN {printf "%.2f", k/1024}'; }
 run_head() {	# platforms: 1 or 3
 	base_config >"$CODECAST_CONFIG"
 	if [ "$1" = 3 ]; then
-		printf '  discord:\n    token: "x"\n  lark:\n    app_id: a\n    app_secret: b\n' >>"$CODECAST_CONFIG"
-		export CC_HEAD_BRIDGE_discord=$work/discord-bridge CC_HEAD_BRIDGE_lark=$work/lark-bridge
+		printf '  discord:\n    token: "TESTTOKEN"\n    api_url: %s/api/v10\n  lark:\n    app_id: cli_test\n    app_secret: SECRET\n    domain: %s\n' \
+		    "$dc" "$lk" >>"$CODECAST_CONFIG"
 	fi
 	cc-head run --log "$work/head.log" &
 	head=$!

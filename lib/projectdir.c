@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "pathname.h"
-#include "peershell.h"
 #include "projectdir.h"
 #include "shquote.h"
 #include "util.h"
@@ -99,26 +98,4 @@ projectdir_script(const struct projectdir *pd)
 		buf_puts(&cmd, "mkdir -p -- \"$t\" || exit 1\n");
 	buf_puts(&cmd, "printf '%s\\n' \"$t\"\n");
 	return buf_steal(&cmd);
-}
-
-int
-projectdir_create(struct remote *r, const struct projectdir *pd,
-    char **path, char **errmsg)
-{
-	char *script = projectdir_script(pd);
-	struct buf out = {0};
-	int rc;
-
-	rc = peershell_run(r, pd->clone_url ? "clone" : "mkdir", script, &out,
-	    errmsg);
-	free(script);
-	if (rc != 0) {
-		buf_free(&out);
-		return -1;
-	}
-	/* The script printed the path and one newline. */
-	if (out.len > 0 && out.s[out.len - 1] == '\n')
-		out.s[--out.len] = '\0';
-	*path = buf_steal(&out);
-	return 0;
 }
