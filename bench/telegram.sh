@@ -8,7 +8,9 @@
 # bridge's RSS idle and while streaming to CHATS chats at once (target
 # < 4 MiB).  Printed beside what a naive bridge (every edit sent, each 429
 # waited out) would take for the same stream: that line is arithmetic from
-# the fake's limit, not a measurement.
+# the fake's limit, not a measurement.  Beside the bridge's memory, in the
+# same run: bench/rss-floor.c built as cc-telegram links (libcurl, libevent,
+# jansson, libyaml; no libwebsockets), what no bridge on them goes below.
 #
 #   bash bench/telegram.sh                     3,000 edits over 60 s, 20 chats
 #   SECS=10 EDITS=500 bash bench/telegram.sh   a quick run
@@ -24,10 +26,14 @@ mkdir -p "$HOME"
 fake=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
 port=$(cat "$work/port")
+${CC:-cc} -O2 -DFLOOR_NO_WS -o "$work/rss-floor" "$top/bench/rss-floor.c" \
+	$(pkg-config --cflags --libs libcurl libevent jansson yaml-0.1)
 printf 'bot:\n  telegram:\n    token: "123:TEST"\n    api_url: http://127.0.0.1:%s\n' "$port" > "$work/cfg.yaml"
 
-/usr/bin/python3 - "$BIN/cc-telegram" "$work/cfg.yaml" "$port" "$SECS" "$EDITS" "$CHATS" <<'PY'
+/usr/bin/python3 - "$BIN/cc-telegram" "$work/cfg.yaml" "$port" "$SECS" "$EDITS" "$CHATS" \
+	"$work/rss-floor" <<'PY'
 import json, subprocess, sys, time, urllib.request
+floor_exe = sys.argv[7]
 exe, cfg, port, secs, edits, chats = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 api = "http://127.0.0.1:%s" % port
 
@@ -99,6 +105,13 @@ print("  API calls: %d (%d answered 429)" % (ncalls, n429))
 print("  naive bridge (every edit, waiting out each 429): >= %d calls, final text ~%.0f s late"
       % (edits, max(0, edits * 1.0 - secs)))
 print("bridge idle: VmRSS %.1f MiB, of which its own (RssAnon) %.1f MiB" % (idle[0] / 1024, idle[1] / 1024))
+fl = subprocess.Popen([floor_exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+fl.stdout.readline()
+time.sleep(0.5)
+print("  same run: rss-floor (its libraries alone, initialised) VmRSS %.1f MiB, RssAnon %.1f MiB"
+      % (rss_kib(fl.pid) / 1024, rss_kib(fl.pid, "RssAnon") / 1024))
+fl.stdin.close()
+fl.wait()
 _, peak, lag20, ncalls20, n42920 = run(chats, edits, secs)
 print("%d chats streaming at once: peak VmRSS %.1f MiB, RssAnon %.1f MiB (target < 4 MiB); %d API calls, %d answered 429; chat 0's final text %.2f s late"
       % (chats, peak[0] / 1024, peak[1] / 1024, ncalls20, n42920, lag20 if lag20 is not None else float("nan")))
