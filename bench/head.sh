@@ -10,7 +10,9 @@
 #     connection), each with its engine;
 #   - the three platforms while 10 sessions stream at once (10 Telegram
 #     chats, each `/start` then a long streamed reply); the reply readers the
-#     engine spawns (cc-rpc) are reported beside, not in, the sum.
+#     engine spawns (cc-rpc) are reported beside, not in, the sum;
+#   - beside them, the three bridges' floor: bench/rss-floor.c built as each
+#     bridge links, idle, three at once after the head has stopped.
 #
 # Beside it, upstream's Python head: it cannot run here (its source is not
 # packaged), so its import footprint is measured the same way: Debian's
@@ -157,6 +159,26 @@ while [ "$(date +%s)" -lt "$t_end" ]; do
 done
 echo "three platforms, $SESSIONS sessions streaming: peak $(mib "$peak") MiB PSS (the engine's reply readers beside: $(mib "$peak_children") MiB); $done_n of $SESSIONS replies complete"
 stop_head
+# The floor of the three bridges, same run, once the head has stopped (run
+# beside the bridges, the floors would share their pages and halve both):
+# bench/rss-floor.c as each bridge links (libcurl, libevent, jansson,
+# libyaml; libwebsockets for Discord and Lark), initialised and idle, under
+# cc-head's environment.
+${CC:-cc} -O2 -o "$work/floor-ws" "$top/bench/rss-floor.c" \
+	$(pkg-config --cflags --libs libcurl libwebsockets libevent jansson yaml-0.1)
+${CC:-cc} -O2 -DFLOOR_NO_WS -o "$work/floor" "$top/bench/rss-floor.c" \
+	$(pkg-config --cflags --libs libcurl libevent jansson yaml-0.1)
+mkfifo "$work/floor.in"
+floors=
+for f in floor floor-ws floor-ws; do
+	GNUTLS_NO_IMPLICIT_INIT=1 "$work/$f" <"$work/floor.in" >/dev/null &
+	floors="$floors $!"
+done
+exec 4>"$work/floor.in"
+sleep 1
+echo "the three bridges' floor, same run (rss-floor.c x3: their libraries alone, initialised, the head stopped): $(mib "$(pss_kib $floors)") MiB PSS"
+exec 4>&-
+wait $floors
 
 printf '\nupstream Python head (import footprint; its source is not packaged):\n'
 py_pss() {	# import statement
