@@ -672,21 +672,14 @@ EOF2
 	ssh_setup
 	truncate -s 2G "$BATS_TEST_TMPDIR/big.bin"
 	cc-deploy push gpu "$BATS_TEST_TMPDIR/big.bin" >/dev/null 2>&1 &
-	local pid=$! pool="$BATS_TEST_TMPDIR/pool dir" i
+	local pid=$! pool="$BATS_TEST_TMPDIR/pool dir"
 	DAEMON_PIDS+=("$pid")
 	# kill the client once the remote side has started writing
-	for i in $(seq 300); do
-		[ -n "$(find "$pool" -name "*big.bin.cc-tmp.*" -size +1M 2>/dev/null)" ] && break
-		sleep 0.1
-	done
-	[ -n "$(find "$pool" -name "*big.bin.cc-tmp.*" 2>/dev/null)" ] || fail "the push never started"
+	wait_for '[ -n "$(find "$pool" -name "*big.bin.cc-tmp.*" -size +1M 2>/dev/null)" ]' 30
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null || true
 	# the holder closes the channel; cat sees an early end and the size check refuses
-	for i in $(seq 300); do
-		[ -z "$(find "$pool" -name "*.cc-tmp.*" 2>/dev/null)" ] && break
-		sleep 0.1
-	done
+	wait_for '[ -z "$(find "$pool" -name "*.cc-tmp.*" 2>/dev/null)" ]' 30
 	run find "$pool" -name "*big.bin*"
 	assert_output ""
 	ssh_teardown

@@ -23,13 +23,9 @@ teardown() {
 	engine_teardown
 }
 
-wait_for() {	# shell condition, up to $2 s (10)
-	local n=$(( ${2:-10} * 20 ))
-	for _ in $(seq "$n"); do eval "$1" && return 0; sleep 0.05; done
-	echo "timed out waiting for: $1" >&2
-	echo "--- bridge"; cat bridge.err 2>/dev/null >&2
-	echo "--- engine"; tail -20 engine.err 2>/dev/null >&2
-	return 1
+wait_for_diag() {
+	echo "--- bridge"; cat bridge.err 2>/dev/null
+	echo "--- engine"; tail -20 engine.err 2>/dev/null
 }
 
 # start_fake [fake-lark options]

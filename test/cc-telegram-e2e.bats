@@ -54,14 +54,11 @@ stop_pair() {
 	BRIDGE_PID= ENGINE_PID=
 }
 
-wait_for() {	# shell condition [seconds]
-	local n=$(( ${2:-20} * 20 ))
-	for _ in $(seq "$n"); do eval "$1" && return 0; sleep 0.05; done
-	echo "timed out waiting for: $1" >&2
-	echo "--- chat"; messages >&2
-	echo "--- engine"; cat engine.err >&2
-	echo "--- bridge"; cat bridge.err >&2
-	return 1
+WAIT_SECS=20
+wait_for_diag() {
+	echo "--- chat"; messages
+	echo "--- engine"; cat engine.err
+	echo "--- bridge"; cat bridge.err
 }
 
 ctl() { curl -sf -X POST "$API/control/$1" -d "$2" >/dev/null; }

@@ -58,12 +58,6 @@ stop_bridge() {
 	BRIDGE_PID= ENGINE_PID=
 }
 
-wait_for() {	# shell condition, up to 10 s
-	for _ in $(seq 200); do eval "$1" && return 0; sleep 0.05; done
-	echo "timed out waiting for: $1" >&2
-	return 1
-}
-
 act() { printf '%s\n' "$1" >> act; }
 ctl() { curl -sf -X POST "$API/control/$1" -d "$2" >/dev/null; }
 calls() { curl -sf "$API/control/calls"; }

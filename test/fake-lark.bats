@@ -22,13 +22,6 @@ teardown() {
 	done
 }
 
-wait_for() {	# shell condition, up to $2 s (10)
-	local n=$(( ${2:-10} * 20 ))
-	for _ in $(seq "$n"); do eval "$1" && return 0; sleep 0.05; done
-	echo "timed out waiting for: $1" >&2
-	return 1
-}
-
 # start_fake [fake-lark options]
 start_fake() {
 	fake-lark --port-file port "$@" >/dev/null 2>fake.err &
