@@ -64,6 +64,13 @@ struct chan {
 	struct bridge *b;
 };
 
+struct bridge_event {
+	struct bridge_event *next;
+	struct bridge *b;
+	json_t *ev;		/* NULL: dropped */
+	int holds;
+};
+
 struct bridge {
 	struct event_base *base;
 	struct bridge_config cfg;
@@ -88,6 +95,7 @@ struct bridge {
 	void (*idle_fn)(void *);
 	void *idle_arg;
 	bool *stopping;		/* bridge_serve's and bridge_oneshot's flag */
+	struct bridge_event *ev_head, *ev_tail;	/* events that wait */
 	bool idle_fired;
 	struct flush_wait {
 		void (*fn)(void *);
@@ -1060,6 +1068,13 @@ bridge_free(struct bridge *b)
 
 	if (b == NULL)
 		return;
+	while (b->ev_head) {
+		struct bridge_event *e = b->ev_head;
+
+		b->ev_head = e->next;
+		json_decref(e->ev);
+		free(e);
+	}
 	for (ch = b->chan_list; ch; ch = next) {
 		next = ch->next;
 		while (ch->head) {
@@ -1100,6 +1115,101 @@ unsigned long
 bridge_calls(const struct bridge *b)
 {
 	return b->calls;
+}
+
+/* ---- events that wait ------------------------------------------------------ */
+
+void
+bridge_tell(struct bridge *b, const char *channel, const char *text)
+{
+	json_t *a = json_pack("{s:s, s:s, s:s}", "op", "send", "channel", channel,
+	    "text", text);
+
+	if (a) {
+		bridge_action(b, a);
+		json_decref(a);
+	}
+}
+
+void
+bridge_file_lost(struct bridge *b, const char *channel, const char *name,
+    const char *why)
+{
+	char *s = xasprintf("⚠ %s was not received: %s", name, why);
+
+	warnx("%s: %s was not received: %s", channel, name, why);
+	bridge_tell(b, channel, s);
+	free(s);
+}
+
+struct bridge_event *
+bridge_event_queue(struct bridge *b, json_t *ev)
+{
+	struct bridge_event *e = xcalloc(1, sizeof(*e));
+
+	e->b = b;
+	e->ev = ev;
+	e->holds = 1;
+	if (b->ev_tail)
+		b->ev_tail->next = e;
+	else
+		b->ev_head = e;
+	b->ev_tail = e;
+	return e;
+}
+
+void
+bridge_event_post(struct bridge *b, json_t *ev)
+{
+	bridge_event_release(bridge_event_queue(b, ev));
+}
+
+void
+bridge_event_hold(struct bridge_event *e)
+{
+	e->holds++;
+}
+
+void
+bridge_event_release(struct bridge_event *e)
+{
+	struct bridge *b = e->b;
+
+	e->holds--;
+	while (b->ev_head && b->ev_head->holds <= 0) {
+		struct bridge_event *h = b->ev_head;
+
+		b->ev_head = h->next;
+		if (b->ev_head == NULL)
+			b->ev_tail = NULL;
+		if (h->ev)
+			bridge_emit(b, h->ev);
+		free(h);
+	}
+}
+
+void
+bridge_event_drop(struct bridge_event *e)
+{
+	json_decref(e->ev);
+	e->ev = NULL;
+}
+
+void
+bridge_event_add_file(struct bridge_event *e, const char *path, const char *name,
+    const char *mime, long long size)
+{
+	json_t *files;
+
+	if (e->ev == NULL)
+		return;
+	if ((files = json_object_get(e->ev, "files")) == NULL) {
+		files = json_array();
+		json_object_set_new(e->ev, "files", files);
+	}
+	json_array_append_new(files, json_pack("{s:s, s:s, s:s, s:I}", "path", path,
+	    "name", name, "mime", mime ? mime : "application/octet-stream", "size",
+	    (json_int_t)size));
 }
 
 /* ---- a bridge process's life ---------------------------------------------- */

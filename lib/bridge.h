@@ -141,6 +141,32 @@ void bridge_call_done(struct bridge *b, const struct bridge_call *c,
 
 /* Write an event (stolen) to out_fd. */
 void bridge_emit(struct bridge *b, json_t *ev);
+
+/* Events that must wait (an attachment downloading, a channel looked up)
+ * still reach the engine in the order they happened.  bridge_event_queue
+ * puts ev (stolen) behind the events queued before it and returns it held
+ * once, by the caller; each job started for it adds a hold
+ * (bridge_event_hold) and releases it when done (bridge_event_release).
+ * An event is written as soon as it and every event before it are held by
+ * nobody.  Until then the platform may add files to it or drop it. */
+struct bridge_event;
+/* A notice of the bridge's own to channel (a send action made here). */
+void bridge_tell(struct bridge *b, const char *channel, const char *text);
+/* A file someone sent that did not arrive: a line on stderr, and
+ * "⚠ NAME was not received: WHY" told to the channel. */
+void bridge_file_lost(struct bridge *b, const char *channel, const char *name,
+    const char *why);
+struct bridge_event *bridge_event_queue(struct bridge *b, json_t *ev);
+/* An event that waits for nothing of its own, in order behind those that
+ * do (queued and released at once). */
+void bridge_event_post(struct bridge *b, json_t *ev);
+void bridge_event_hold(struct bridge_event *e);
+void bridge_event_release(struct bridge_event *e);
+/* Leave it out (a refusal a lookup found); its place in the order goes. */
+void bridge_event_drop(struct bridge_event *e);
+/* A downloaded file joins its "files" (nothing when it was dropped). */
+void bridge_event_add_file(struct bridge_event *e, const char *path, const char *name,
+    const char *mime, long long size);
 /* Run fn(arg) once every event emitted so far has been written out. */
 void bridge_when_flushed(struct bridge *b, void (*fn)(void *arg), void *arg);
 /* Queue a platform call of the platform's own (BRIDGE_CUSTOM, data

@@ -41,13 +41,6 @@ struct token {			/* an interaction's webhook token */
 	long long expires;
 };
 
-struct inev {			/* an event on its way to the engine */
-	struct inev *next;
-	json_t *ev;		/* NULL: dropped */
-	int waiting;		/* downloads or lookups still running */
-	struct dc *dc;
-};
-
 struct dc {
 	const struct config *cfg;
 	struct event_base *base;
@@ -75,7 +68,6 @@ struct dc {
 	json_t *commands;		/* the engine's list */
 	bool commands_due;		/* registration waits for READY */
 	unsigned complete_seq;
-	struct inev *in_head, *in_tail;
 	/* life */
 	int exit_code;
 	bool stopping, oneshot;
@@ -652,46 +644,6 @@ dc_other(void *ctx, const char *op, json_t *action)
 
 /* ---- inbound: events in order ----------------------------------------------- */
 
-static void
-in_flush(struct dc *dc)
-{
-	while (dc->in_head && dc->in_head->waiting == 0) {
-		struct inev *e = dc->in_head;
-
-		dc->in_head = e->next;
-		if (dc->in_head == NULL)
-			dc->in_tail = NULL;
-		if (e->ev)
-			bridge_emit(dc->b, e->ev);
-		free(e);
-	}
-}
-
-static struct inev *
-in_push(struct dc *dc, json_t *ev)
-{
-	struct inev *e = xcalloc(1, sizeof(*e));
-
-	e->ev = ev;
-	e->dc = dc;
-	if (dc->in_tail)
-		dc->in_tail->next = e;
-	else
-		dc->in_head = e;
-	dc->in_tail = e;
-	return e;
-}
-
-static void
-tell(struct dc *dc, const char *channel, const char *text)
-{
-	json_t *a = json_pack("{s:s, s:s, s:s}", "op", "send", "channel", channel,
-	    "text", text);
-
-	bridge_action(dc->b, a);
-	json_decref(a);
-}
-
 /* Is channel id (with parent, NULL when unknown) allowed?  1 yes, 0 no,
  * -1 unknown (a lookup is needed). */
 static int
@@ -729,7 +681,8 @@ set_parent(struct dc *dc, json_t *ch)
 }
 
 struct lookup {
-	struct inev *e;
+	struct dc *dc;
+	struct bridge_event *e;
 	char *id, *user;
 };
 
@@ -737,7 +690,7 @@ static void
 got_channel(void *arg, const struct http_resp *r)
 {
 	struct lookup *l = arg;
-	struct dc *dc = l->e->dc;
+	struct dc *dc = l->dc;
 	struct answer a;
 	char *path = xasprintf("/channels/%s", l->id);
 
@@ -747,20 +700,19 @@ got_channel(void *arg, const struct http_resp *r)
 	if (channel_allowed(dc, l->id, NULL) != 1) {
 		warnx("refused a message from user %s in channel %s: not in allowed_channels",
 		    l->user, l->id);
-		json_decref(l->e->ev);
-		l->e->ev = NULL;
+		bridge_event_drop(l->e);
 	}
-	l->e->waiting--;
+	bridge_event_release(l->e);
 	json_decref(a.root);
 	free(path);
 	free(l->id);
 	free(l->user);
 	free(l);
-	in_flush(dc);
 }
 
 struct fetch {
-	struct inev *e;
+	struct dc *dc;
+	struct bridge_event *e;
 	char *path, *name, *mime, *channel;
 };
 
@@ -768,32 +720,25 @@ static void
 got_attachment(void *arg, const struct http_resp *r)
 {
 	struct fetch *f = arg;
-	struct dc *dc = f->e->dc;
+	struct dc *dc = f->dc;
 	struct stat st;
 
-	if (r->curl_code != 0 || r->status != 200 || stat(f->path, &st) == -1) {
-		char *s = xasprintf("⚠ %s was not received: %s", f->name,
+	if (r->curl_code != 0 || r->status != 200 || stat(f->path, &st) == -1)
+		bridge_file_lost(dc->b, f->channel, f->name,
 		    r->curl_code ? r->error : "the download failed");
-
-		warnx("download of %s in %s: %s", f->name, f->channel,
-		    r->curl_code ? r->error : "failed");
-		tell(dc, f->channel, s);
-		free(s);
-	} else if (f->e->ev)
-		json_array_append_new(json_object_get(f->e->ev, "files"), json_pack(
-		    "{s:s, s:s, s:s, s:I}", "path", f->path, "name", f->name, "mime",
-		    f->mime, "size", (json_int_t)st.st_size));
-	f->e->waiting--;
+	else
+		bridge_event_add_file(f->e, f->path, f->name, f->mime, st.st_size);
+	bridge_event_release(f->e);
 	free(f->path);
 	free(f->name);
 	free(f->mime);
 	free(f->channel);
 	free(f);
-	in_flush(dc);
 }
 
 static void
-fetch_attachments(struct dc *dc, struct inev *e, json_t *atts, const char *channel)
+fetch_attachments(struct dc *dc, struct bridge_event *e, json_t *atts,
+    const char *channel)
 {
 	const char *dir = dc->cfg->file_forward.download_dir;
 	json_t *at;
@@ -816,11 +761,10 @@ fetch_attachments(struct dc *dc, struct inev *e, json_t *atts, const char *chann
 			continue;
 		}
 		if (size > DC_MAX_DOWNLOAD) {
-			char *s = xasprintf("⚠ %s was not received: larger than %lld MiB",
-			    safe, DC_MAX_DOWNLOAD >> 20);
+			char *why = xasprintf("larger than %lld MiB", DC_MAX_DOWNLOAD >> 20);
 
-			tell(dc, channel, s);
-			free(s);
+			bridge_file_lost(dc->b, channel, safe, why);
+			free(why);
 			free(aid);
 			free(safe);
 			continue;
@@ -832,6 +776,7 @@ fetch_attachments(struct dc *dc, struct inev *e, json_t *atts, const char *chann
 			continue;
 		}
 		f = xcalloc(1, sizeof(*f));
+		f->dc = dc;
 		f->e = e;
 		f->path = xasprintf("%s/discord-%s-%s", dir, aid, safe);
 		f->name = safe;
@@ -842,7 +787,7 @@ fetch_attachments(struct dc *dc, struct inev *e, json_t *atts, const char *chann
 		http_req_header(q, DC_USER_AGENT);
 		http_req_download(q, f->path, DC_MAX_DOWNLOAD);
 		http_req_timeout(q, 300000);
-		e->waiting++;
+		bridge_event_hold(e);
 		http_start(dc->aux, q, got_attachment, f);
 		free(aid);
 	}
@@ -856,7 +801,7 @@ on_message_create(struct dc *dc, json_t *d)
 	json_t *atts = json_object_get(d, "attachments");
 	const char *channel, *text, *user;
 	char *id;
-	struct inev *e;
+	struct bridge_event *e;
 	int ok;
 
 	if (ev == NULL)
@@ -877,21 +822,22 @@ on_message_create(struct dc *dc, json_t *d)
 		free(id);
 		return;
 	}
-	e = in_push(dc, ev);
+	e = bridge_event_queue(dc->b, ev);
 	if (ok == -1) {
 		struct lookup *l = xcalloc(1, sizeof(*l));
 		char *path = xasprintf("/channels/%s", id);
 
+		l->dc = dc;
 		l->e = e;
 		l->id = xstrdup(id);
 		l->user = xstrdup(user);
-		e->waiting++;
+		bridge_event_hold(e);
 		http_start(dc->aux, api_req(dc, "GET", path), got_channel, l);
 		free(path);
 	}
 	fetch_attachments(dc, e, atts, channel);
 	free(id);
-	in_flush(dc);
+	bridge_event_release(e);
 }
 
 static json_t *
@@ -947,8 +893,8 @@ on_interaction(struct dc *dc, json_t *d)
 		interaction_reply(dc, iid, tok, json_pack("{s:i}", "type", 5));
 		token_free(strmap_put(&dc->deferred, channel, token_new(iid, tok,
 		    DC_TOKEN_LIFE_MS - 30000)));
-		in_push(dc, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:[]}", "type",
-		    "message", "channel", channel, "user", user, "name", name, "admin",
+		bridge_event_post(dc->b, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:[]}",
+		    "type", "message", "channel", channel, "user", user, "name", name, "admin",
 		    admin, "text", text, "files"));
 		free(text);
 		break;
@@ -987,8 +933,8 @@ on_interaction(struct dc *dc, json_t *d)
 			    "type", 7, "data", "content", cut, "components"));
 			free(cut);
 		}
-		in_push(dc, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "type",
-		    "button", "channel", channel, "user", user, "name", name, "admin",
+		bridge_event_post(dc->b, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}",
+		    "type", "button", "channel", channel, "user", user, "name", name, "admin",
 		    admin, "ref", ref, "value", v.s ? v.s : ""));
 		json_decref(vals);
 		buf_free(&v);
@@ -1011,8 +957,8 @@ on_interaction(struct dc *dc, json_t *d)
 		ref = xasprintf("ac%u", ++dc->complete_seq);
 		token_free(strmap_put(&dc->completes, ref, token_new(iid, tok,
 		    DC_COMPLETE_LIFE_MS)));
-		in_push(dc, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "complete",
-		    "channel", channel, "ref", ref, "command", cmd, "option", oname,
+		bridge_event_post(dc->b, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
+		    "type", "complete", "channel", channel, "ref", ref, "command", cmd, "option", oname,
 		    "value", ovalue));
 		free(ref);
 		break;
@@ -1020,7 +966,6 @@ on_interaction(struct dc *dc, json_t *d)
 	default:
 		break;
 	}
-	in_flush(dc);
 out:
 	free(iid);
 	free(cid);
@@ -1448,13 +1393,6 @@ dc_free(struct dc *dc)
 	http_free(dc->calls);
 	http_free(dc->aux);
 	dc_rl_free(dc->rl);
-	while (dc->in_head) {
-		struct inev *e = dc->in_head;
-
-		dc->in_head = e->next;
-		json_decref(e->ev);
-		free(e);
-	}
 	strmap_free_with(&dc->parents, NULL);
 	strmap_free_with(&dc->deferred, token_free);
 	strmap_free_with(&dc->imsgs, token_free);

@@ -84,13 +84,6 @@ struct rest {
 	void *arg;
 };
 
-struct inev {			/* an event on its way to the engine */
-	struct inev *next;
-	json_t *ev;		/* NULL: dropped */
-	int waiting;		/* downloads still running */
-	struct lark *lk;
-};
-
 struct ask {			/* a question we showed */
 	char *text;
 	json_t *options;
@@ -136,7 +129,6 @@ struct lark {
 	struct ring seen;	/* event and message ids handled */
 	struct ring asks;	/* ref → struct ask */
 	struct strmap moved;	/* message id → the one that continues it */
-	struct inev *in_head, *in_tail;
 	/* life */
 	int exit_code;
 	bool stopping;
@@ -901,48 +893,9 @@ lk_render(void *ctx, const char *md, char ***chunks)
 
 /* ---- inbound: events in order ----------------------------------------------- */
 
-static void
-in_flush(struct lark *lk)
-{
-	while (lk->in_head && lk->in_head->waiting == 0) {
-		struct inev *e = lk->in_head;
-
-		lk->in_head = e->next;
-		if (lk->in_head == NULL)
-			lk->in_tail = NULL;
-		if (e->ev)
-			bridge_emit(lk->b, e->ev);
-		free(e);
-	}
-}
-
-static struct inev *
-in_push(struct lark *lk, json_t *ev)
-{
-	struct inev *e = xcalloc(1, sizeof(*e));
-
-	e->ev = ev;
-	e->lk = lk;
-	if (lk->in_tail)
-		lk->in_tail->next = e;
-	else
-		lk->in_head = e;
-	lk->in_tail = e;
-	return e;
-}
-
-static void
-tell(struct lark *lk, const char *channel, const char *text)
-{
-	json_t *a = json_pack("{s:s, s:s, s:s}", "op", "send", "channel", channel,
-	    "text", text);
-
-	bridge_action(lk->b, a);
-	json_decref(a);
-}
-
 struct fetch {
-	struct inev *e;
+	struct lark *lk;
+	struct bridge_event *e;
 	char *path, *name, *channel;
 };
 
@@ -950,31 +903,24 @@ static void
 got_resource(void *arg, const struct answer *a)
 {
 	struct fetch *f = arg;
-	struct lark *lk = f->e->lk;
+	struct lark *lk = f->lk;
 	struct stat st;
 
-	if (a->net || a->status != 200 || a->code > 0 || stat(f->path, &st) == -1) {
-		char *s = xasprintf("⚠ %s was not received: %s", f->name,
+	if (a->net || a->status != 200 || a->code > 0 || stat(f->path, &st) == -1)
+		bridge_file_lost(lk->b, f->channel, f->name,
 		    *a->msg ? a->msg : "the download failed");
-
-		warnx("lark: download of %s in %s: %s", f->name, f->channel,
-		    *a->msg ? a->msg : "failed");
-		tell(lk, f->channel, s);
-		free(s);
-	} else if (f->e->ev)
-		json_array_append_new(json_object_get(f->e->ev, "files"), json_pack(
-		    "{s:s, s:s, s:s, s:I}", "path", f->path, "name", f->name, "mime",
-		    attach_guess_mime(f->name), "size", (json_int_t)st.st_size));
-	f->e->waiting--;
+	else
+		bridge_event_add_file(f->e, f->path, f->name, attach_guess_mime(f->name),
+		    st.st_size);
+	bridge_event_release(f->e);
 	free(f->path);
 	free(f->name);
 	free(f->channel);
 	free(f);
-	in_flush(lk);
 }
 
 static void
-fetch_resources(struct lark *lk, struct inev *e, struct lark_res *res, size_t n,
+fetch_resources(struct lark *lk, struct bridge_event *e, struct lark_res *res, size_t n,
     const char *channel)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -987,6 +933,7 @@ fetch_resources(struct lark *lk, struct inev *e, struct lark_res *res, size_t n,
 			return;
 		}
 		f = xcalloc(1, sizeof(*f));
+		f->lk = lk;
 		f->e = e;
 		key = attach_safe_name(res[i].key);
 		/* lark-KEY-NAME, or lark-KEY.png for an image named after its key */
@@ -1005,7 +952,7 @@ fetch_resources(struct lark *lk, struct inev *e, struct lark_res *res, size_t n,
 		r->via = lk->aux;
 		r->download = xstrdup(f->path);
 		r->timeout_ms = 300000;
-		e->waiting++;
+		bridge_event_hold(e);
 		rest_go(r);
 	}
 }
@@ -1025,7 +972,7 @@ on_message(struct lark *lk, json_t *event)
 	const char *ctype, *mid, *channel, *user;
 	json_t *ev = lark_message_event(event, &lk->cfg->lark.admin_users, &res, &nres,
 	    &ctype, &mid);
-	struct inev *e;
+	struct bridge_event *e;
 
 	if (ev == NULL)
 		return;
@@ -1043,10 +990,10 @@ on_message(struct lark *lk, json_t *event)
 		lark_res_free(res, nres);
 		return;
 	}
-	e = in_push(lk, ev);
+	e = bridge_event_queue(lk->b, ev);
 	fetch_resources(lk, e, res, nres, channel);
 	lark_res_free(res, nres);
-	in_flush(lk);
+	bridge_event_release(e);
 }
 
 /* A press on a question's button: the response shows the result. */
@@ -1108,8 +1055,8 @@ on_press(struct lark *lk, json_t *event)
 		    *labels ? labels : "(none)");
 		free(labels);
 		channel = xasprintf("lark:%s", p.chat_id);
-		in_push(lk, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "type", "button",
-		    "channel", channel, "user", p.user, "name", p.user, "admin",
+		bridge_event_post(lk->b, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}",
+		    "type", "button", "channel", channel, "user", p.user, "name", p.user, "admin",
 		    in_list(&lk->cfg->lark.admin_users, p.user), "ref", p.ref, "value",
 		    value));
 		free(channel);
@@ -1120,7 +1067,6 @@ on_press(struct lark *lk, json_t *event)
 
 			ask_free(gone);
 		}
-		in_flush(lk);
 	}
 	resp = json_pack("{s:o}", "toast", toast);
 	if (card) {
@@ -1557,13 +1503,6 @@ lk_free(struct lark *lk)
 	while (lk->rests)
 		rest_abandon(lk->rests);
 	bridge_free(lk->b);
-	while (lk->in_head) {
-		struct inev *e = lk->in_head;
-
-		lk->in_head = e->next;
-		json_decref(e->ev);
-		free(e);
-	}
 	lark_frags_free(lk->frags);
 	ring_free(&lk->seen, NULL);
 	ring_free(&lk->asks, ask_free);

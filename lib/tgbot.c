@@ -695,16 +695,6 @@ struct inmsg {
 static void fetch_next(struct inmsg *m);
 
 static void
-tell(struct tg *t, const char *channel, const char *text)
-{
-	json_t *a = json_pack("{s:s, s:s, s:s}", "op", "send", "channel", channel,
-	    "text", text);
-
-	bridge_action(t->b, a);
-	json_decref(a);
-}
-
-static void
 inmsg_done(struct inmsg *m)
 {
 	struct tg *t = m->t;
@@ -721,11 +711,7 @@ inmsg_done(struct inmsg *m)
 static void
 file_fail(struct inmsg *m, const char *name, const char *why)
 {
-	char *s = xasprintf("⚠ %s was not received: %s", name, why);
-
-	warnx("download of %s in %s: %s", name, m->channel, why);
-	tell(m->t, m->channel, s);
-	free(s);
+	bridge_file_lost(m->t->b, m->channel, name, why);
 	m->i++;
 	fetch_next(m);
 }

@@ -197,6 +197,21 @@ msg_update() {
 	case "$path" in "$HOME/.codecast/downloads/"*) ;; *) fail "path $path" ;; esac
 }
 
+@test "a photo that cannot be downloaded: the chat is told, the caption still reaches the engine" {
+	start_fake
+	write_config
+	head -c 3000 /dev/urandom > pic.jpg
+	ctl file "{\"file_id\":\"F1\",\"path\":\"$PWD/pic.jpg\"}"
+	ctl fail '{"method":"getFile","code":400,"description":"Bad Request: file is too big"}'
+	start_bridge
+	msg_update 7 7 alice '' '{"text":null,"photo":[{"file_id":"F1","file_unique_id":"uF1","width":9,"height":9,"file_size":3000}],"caption":"look"}'
+	wait_for 'events | grep -q "\"message\""'
+	run bash -c 'events | jq -c "[.text, (.files | length)]"'
+	assert_output '["look",0]'
+	wait_for 'messages | jq -e ".\"7\" | any(.text | startswith(\"⚠ photo-uF1.jpg was not received: \"))" >/dev/null'
+	grep -q 'telegram:7: photo-uF1.jpg was not received: ' bridge.err
+}
+
 @test "files out: an image by sendPhoto, others by sendDocument, over 50 MB failed" {
 	start_fake
 	write_config
