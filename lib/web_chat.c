@@ -91,6 +91,7 @@ chan_free(struct wchan *c)
 		sse_close(c->clients);
 	if (c->flush)
 		event_free(c->flush);
+	free(c->meta_html);
 	free(c->name);
 	free(c);
 }
@@ -491,8 +492,9 @@ web_sse_open(struct web *w, struct evhttp_request *req, struct wchan *c,
 	catch_up(s, c);
 }
 
-void
-web_sse_broadcast_dash(struct web *w, const char *event, json_t *data)
+/* event with data (stolen) to every stream of list. */
+static void
+broadcast(struct sse *list, const char *event, json_t *data)
 {
 	char *txt = json_dumps(data, JSON_COMPACT);
 	struct sse *s, *next;
@@ -500,11 +502,23 @@ web_sse_broadcast_dash(struct web *w, const char *event, json_t *data)
 	json_decref(data);
 	if (txt == NULL)
 		return;
-	for (s = w->dash; s; s = next) {
+	for (s = list; s; s = next) {
 		next = s->next;
 		web_sse_send(s, event, NULL, txt);
 	}
 	free(txt);
+}
+
+void
+web_sse_broadcast_dash(struct web *w, const char *event, json_t *data)
+{
+	broadcast(w->dash, event, data);
+}
+
+void
+web_chan_broadcast(struct wchan *c, const char *event, json_t *data)
+{
+	broadcast(c->clients, event, data);
 }
 
 void

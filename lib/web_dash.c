@@ -524,6 +524,24 @@ web_dash_tick(struct web *w)
 	if (w->head_path && w->head_proc == NULL &&
 	    (w->head_checked == 0 || (w->dash && now - w->head_checked >= HEAD_EVERY_MS)))
 		check_head(w);
+	/* An open chat's heading follows its session (a /start, a /resume, a
+	 * status) without a reload. */
+	if (now - w->meta_at >= SESSIONS_EVERY_MS) {
+		w->meta_at = now;
+		for (struct wchan *c = w->chans; c; c = c->next) {
+			if (c->clients == NULL)
+				continue;
+			web_page_chat_meta(w, NULL, c, &b);
+			if (c->meta_html && b.s && strcmp(c->meta_html, b.s) == 0) {
+				buf_free(&b);
+				continue;
+			}
+			free(c->meta_html);
+			c->meta_html = buf_steal(&b);
+			web_chan_broadcast(c, "meta", json_pack("{s:s}", "html",
+			    c->meta_html));
+		}
+	}
 	if (w->dash == NULL)
 		return;
 	web_dash_peers_html(w, &b);

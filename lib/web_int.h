@@ -62,6 +62,7 @@ struct wchan {
 	size_t nitems, bytes;
 	struct sse *clients;
 	struct event *flush;		/* items go out together, 50 ms on */
+	char *meta_html;		/* the heading its pages were last sent */
 	long long used;
 	struct wchan *next;
 };
@@ -122,7 +123,7 @@ struct web {
 	char *head_err;
 	long long head_checked;
 	char *peers_html, *sessions_html, *head_html;
-	long long sessions_at;
+	long long sessions_at, meta_at;
 	struct event *tick;
 
 	struct event *sigterm, *sigint, *sigchld, *sigpipe_;
@@ -179,6 +180,13 @@ json_t *web_dash_channel_session(struct web *w, const char *channel);
 /* web_page.c */
 void web_page_login(struct buf *out, const char *error);
 void web_page_dashboard(struct web *w, const struct websess *s, const char *q,
+    struct buf *out);
+/* A chat's heading: its session's name, peer, path, mode and status (or
+ * how to start one) and the Interrupt form; s NULL leaves the form's CSRF
+ * field for the page's script to fill. */
+/* event with data (stolen) to every page showing c. */
+void web_chan_broadcast(struct wchan *c, const char *event, json_t *data);
+void web_page_chat_meta(struct web *w, const struct websess *s, struct wchan *c,
     struct buf *out);
 void web_page_chat(struct web *w, const struct websess *s, struct wchan *c,
     struct buf *out);

@@ -49,7 +49,8 @@ static void
 csrf_field(struct buf *out, const struct websess *s)
 {
 	buf_puts(out, "<input type=\"hidden\" name=\"csrf\" value=\"");
-	html_escape_str(out, s->csrf);
+	if (s)
+		html_escape_str(out, s->csrf);
 	buf_puts(out, "\">");
 }
 
@@ -238,15 +239,13 @@ web_item_html(struct web *w, struct wchan *c, const json_t *ev, const char *csrf
 }
 
 void
-web_page_chat(struct web *w, const struct websess *s, struct wchan *c,
+web_page_chat_meta(struct web *w, const struct websess *s, struct wchan *c,
     struct buf *out)
 {
 	json_t *row = web_dash_channel_session(w, c->name);
-	struct witem *it;
 	const char *name = row ? json_string_value(json_object_get(row, "name")) : NULL;
 
-	head(out, name ? name : c->name, s, "chat");
-	buf_puts(out, "<h1>");
+	buf_puts(out, "<div id=\"meta\"><h1>");
 	html_escape_str(out, name ? name : "New chat");
 	buf_puts(out, "</h1><p class=\"meta\">");
 	if (row) {
@@ -268,9 +267,21 @@ web_page_chat(struct web *w, const struct websess *s, struct wchan *c,
 	buf_puts(out, "/send\">");
 	csrf_field(out, s);
 	buf_puts(out, "<input type=\"hidden\" name=\"text\" value=\"/interrupt\">"
-	    "<button type=\"submit\">Interrupt</button></form></p>");
+	    "<button type=\"submit\">Interrupt</button></form></p></div>");
 	json_decref(row);
+}
 
+void
+web_page_chat(struct web *w, const struct websess *s, struct wchan *c,
+    struct buf *out)
+{
+	json_t *row = web_dash_channel_session(w, c->name);
+	const char *name = row ? json_string_value(json_object_get(row, "name")) : NULL;
+	struct witem *it;
+
+	head(out, name ? name : c->name, s, "chat");
+	json_decref(row);
+	web_page_chat_meta(w, s, c, out);
 	buf_puts(out, "<div class=\"log\" id=\"log\" data-chan=\"");
 	html_escape_str(out, c->id);
 	buf_puts(out, "\">");

@@ -46,6 +46,7 @@ teardown() {
 		cat web.err
 	fi
 	assert_success
+	assert_output --partial 'ok - the heading follows the session without a reload'
 	assert_output --partial 'ok - the reply streamed'
 	assert_output --partial 'ok - question answered by clicking'
 	assert_output --partial 'ok - forwarded file downloaded: result.txt'

@@ -194,6 +194,14 @@
 			st.seq = 0;
 		}
 	});
+	src.addEventListener("meta", function (e) {
+		var m = $("meta");
+		if (!m) return;
+		m.outerHTML = JSON.parse(e.data).html;
+		fillCsrf($("meta"));
+		var h = document.querySelector("#meta h1");
+		if (h) document.title = h.textContent + " · codecast";
+	});
 	src.onmessage = function (e) {
 		var ev = JSON.parse(e.data);
 		apply(ev);

@@ -179,6 +179,16 @@ async def steps(c, a):
                   "Session ready", 60)
     chan = await c.js("document.getElementById('log').dataset.chan")
     ok("session started on local; its chat page web:" + chan)
+    # The page opened before the session existed: its heading follows
+    # without a reload, and the Interrupt form it brings still posts.
+    await c.until("(function(){var h=document.querySelector('#meta h1'), "
+                  "m=document.querySelector('#meta .meta'), "
+                  "f=document.querySelector('#meta [name=csrf]');"
+                  "return h && h.textContent !== 'New chat' && m && "
+                  "m.textContent.includes('local') && m.textContent.includes('/app') && "
+                  "f && f.value.length > 0})()", "the heading of the new session", 20)
+    ok("the heading follows the session without a reload: " +
+       await c.js("document.querySelector('#meta h1').textContent"))
 
     # A message; the reply streams in.
     await c.type("#say textarea", "stream:40:1")
