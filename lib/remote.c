@@ -1,6 +1,7 @@
 /* remote.c — see remote.h.  The local transport lives here; transport ssh
  * is handed to remote_ssh.c. */
 #include "remote.h"
+#include "shquote.h"
 #include "remote_ssh.h"
 #include "paths.h"
 
@@ -9,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -75,7 +77,9 @@ local_exec(const char *cmd, const void *in, size_t inlen, struct buf *out,
     struct buf *errout, int *status, char **errmsg)
 {
 	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
-	int ws, saved;
+	int ws, saved, held = -1;
+	bool watched = in == NULL || inlen == 0;
+	char *script = watched ? shell_watched(cmd) : NULL;
 	pid_t pid;
 	size_t off = 0;
 	struct sigaction ign, old;
@@ -87,6 +91,7 @@ local_exec(const char *cmd, const void *in, size_t inlen, struct buf *out,
 		close_fd(&pin[0]); close_fd(&pin[1]);
 		close_fd(&pout[0]); close_fd(&pout[1]);
 		*errmsg = xasprintf("pipe: %s", strerror(saved));
+		free(script);
 		return -1;
 	}
 	if ((pid = fork()) == -1) {
@@ -95,6 +100,7 @@ local_exec(const char *cmd, const void *in, size_t inlen, struct buf *out,
 		close_fd(&pout[0]); close_fd(&pout[1]);
 		close_fd(&perr[0]); close_fd(&perr[1]);
 		*errmsg = xasprintf("fork: %s", strerror(saved));
+		free(script);
 		return -1;
 	}
 	if (pid == 0) {
@@ -105,15 +111,22 @@ local_exec(const char *cmd, const void *in, size_t inlen, struct buf *out,
 		/* Nothing else of ours leaks into the command (or a daemon it
 		 * starts, which would hold our callers' pipes open). */
 		close_range(3, ~0U, 0);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		/* A session of its own: the watcher ends the command's
+		 * process group, never ours (shell_watched). */
+		if (watched && setsid() == -1)
+			_exit(127);
+		execl("/bin/sh", "sh", "-c", watched ? script : cmd, (char *)NULL);
 		_exit(127);
 	}
+	free(script);
 	close_fd(&pin[0]);
 	close_fd(&pout[1]);
 	close_fd(&perr[1]);
-	if (in == NULL || inlen == 0)
-		close_fd(&pin[1]);
-	else if (fcntl(pin[1], F_SETFL, O_NONBLOCK) == -1) {
+	if (watched) {
+		/* held open, never written: it ends when we do */
+		held = pin[1];
+		pin[1] = -1;
+	} else if (fcntl(pin[1], F_SETFL, O_NONBLOCK) == -1) {
 		/* fall back to blocking writes; poll still tells us when */
 	}
 
@@ -166,6 +179,7 @@ local_exec(const char *cmd, const void *in, size_t inlen, struct buf *out,
 		}
 	}
 	close_fd(&pin[1]);
+	close_fd(&held);
 	close_fd(&pout[0]);
 	close_fd(&perr[0]);
 	sigaction(SIGPIPE, &old, NULL);

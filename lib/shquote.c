@@ -74,3 +74,17 @@ shell_quote_path(const char *s)
 	buf_shell_quote_path(&b, s);
 	return buf_steal(&b);
 }
+
+char *
+shell_watched(const char *cmd)
+{
+	return xasprintf(
+	    "exec 3<&0 </dev/null\n"
+	    "{ while read -r _ <&3; do :; done; kill -TERM 0; } >/dev/null 2>&1 &\n"
+	    "cc_watch=$!\n"
+	    "exec 3<&-\n"
+	    "(\n%s\n)\n"
+	    "cc_status=$?\n"
+	    "kill \"$cc_watch\" 2>/dev/null\n"
+	    "exit \"$cc_status\"\n", cmd);
+}

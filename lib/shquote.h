@@ -22,4 +22,15 @@ void buf_shell_quote(struct buf *b, const char *s);
 char *shell_quote_path(const char *s);
 void buf_shell_quote_path(struct buf *b, const char *s);
 
+/* cmd (a command that reads no input) made to end with its client: run
+ * with its input from /dev/null while a watcher reads the script's own
+ * standard input, which the client holds open and never writes.  When the
+ * client goes away (killed, or its connection gone), that input ends and
+ * the watcher sends SIGTERM to the script's process group: the command and
+ * everything it started, but not a daemon it detached with setsid.  The
+ * caller runs it in a session of its own (sshd does; a local caller
+ * setsid()s) and closes the input only after the command's output ended.
+ * The exit status is the command's. */
+char *shell_watched(const char *cmd);
+
 #endif

@@ -28,6 +28,7 @@
 
 #include "daemon_token.h"
 #include "paths.h"
+#include "shquote.h"
 #include "tunnel.h"
 #include "util.h"
 
@@ -1669,11 +1670,17 @@ tunnel_exec(const char *peer, const char *cmd, const struct tunnel_exec_io *io,
 		free(tmp);
 		return -1;
 	}
-	frame_append(&out, 'X', cmd, strlen(cmd));
 	if (io->in_fd < 0 && (!io->in || io->inlen == 0)) {
-		frame_append(&out, 'E', NULL, 0);
+		/* No input: the command's standard input stays open (no 'E')
+		 * and a watcher ends the command when it closes, that is when
+		 * this client or its holder goes away (shell_watched). */
+		char *w = shell_watched(cmd);
+
+		frame_append(&out, 'X', w, strlen(w));
+		free(w);
 		in_done = true;
-	}
+	} else
+		frame_append(&out, 'X', cmd, strlen(cmd));
 	while (!got_status) {
 		/* refill stdin frames while the outgoing backlog is small */
 		while (!in_done && out.len < 65536) {

@@ -685,6 +685,31 @@ EOF2
 	ssh_teardown
 }
 
+@test "hardening #6: a remote command ends when its client goes away (ssh and local): a clone that hangs" {
+	ssh_setup
+	# a git server that accepts and never answers: the clone waits forever
+	/usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1], "w").write("%d\n" % s.getsockname()[1])
+c = [s.accept() for _ in range(2)]; time.sleep(120)' "$BATS_TEST_TMPDIR/silent.port" &
+	DAEMON_PIDS+=($!)
+	wait_for '[ -s "$BATS_TEST_TMPDIR/silent.port" ]'
+	local port p pid
+	port=$(cat "$BATS_TEST_TMPDIR/silent.port")
+	for p in gpu local; do
+		cc-deploy prepare "$p" "git://127.0.0.1:$port/hang-$p.git" >/dev/null 2>&1 &
+		pid=$!
+		DAEMON_PIDS+=("$pid")
+		wait_for "pgrep -f 'clone .*hang-$p.git' >/dev/null" 30
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null || true
+		# the command's input ends with its client: the watcher ends the clone
+		wait_for "! pgrep -f 'clone .*hang-$p.git' >/dev/null" 15 ||
+			fail "$p: the clone outlived its client: $(pgrep -af "hang-$p.git")"
+	done
+	ssh_teardown
+}
+
 @test "hardening #7: the file pool is the user's own 0700 directory; a shared or foreign one is refused" {
 	echo data >"$BATS_TEST_TMPDIR/f.txt"
 	# the default: under the user's home, created 0700
