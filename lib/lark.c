@@ -1598,9 +1598,8 @@ lark_oneshot(const struct config *cfg, const struct bridge_args *a)
 	char *ch = oneshot_channel(a->target);
 	json_t *act;
 
-	if (ch == NULL) {
+	if (ch == NULL)
 		return 2;
-	}
 	act = bridge_args_action(a, ch);
 	free(ch);
 	return act ? oneshot(cfg, act) : 2;
