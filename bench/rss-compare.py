@@ -1,14 +1,17 @@
 #!/usr/bin/python3
-"""rss-compare.py PID WS_URL FLOOR_EXE — a bridge's memory idle, side by side
+"""rss-compare.py PID WS_URL FLOOR_EXE [TARGET_MIB] — a bridge's memory idle, side by side
 in one run with what it cannot go below and with an upstream-style client.
 
 PID        the bridge, connected and idle
 WS_URL     the WebSocket it holds (the fake's), for the Python reference;
            an http(s) URL is a discovery endpoint first POSTed the JSON in
-           $REF_BODY, whose answer's data.URL is the WebSocket (Lark's)
+           $REF_BODY, whose answer's data.URL is the WebSocket (Lark's);
+           - leaves the Python reference out (a bridge without a WebSocket)
 FLOOR_EXE  bench/rss-floor.c built: the bridge's libraries, initialised, idle
+TARGET_MIB the issue's target, shown beside the bridge's line (default 6)
 
-Prints three lines: the bridge (VmRSS, RssAnon, Pss), the floor, and a
+Prints three lines (two without the reference): the bridge (VmRSS,
+RssAnon, Pss), the floor, and a
 Python aiohttp client (what upstream's discord.py and lark-oapi stand on)
 holding the same WebSocket."""
 import subprocess
@@ -55,15 +58,17 @@ asyncio.run(main())
 
 def main():
     pid, url, floor_exe = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    target = sys.argv[4] if len(sys.argv) > 4 else "6"
     b = mem(pid)
     f = held([floor_exe])
-    py = held(["/usr/bin/python3", "-c", PYREF, url])
-    print("RSS idle, connected: VmRSS %d KiB, RssAnon %d KiB, Pss %d KiB (target < 6 MiB)"
-          % (b["VmRSS"], b["RssAnon"], b["Pss"]))
+    py = held(["/usr/bin/python3", "-c", PYREF, url]) if url != "-" else None
+    print("RSS idle, connected: VmRSS %d KiB, RssAnon %d KiB, Pss %d KiB (target < %s MiB)"
+          % (b["VmRSS"], b["RssAnon"], b["Pss"], target))
     print("  same run: rss-floor (the libraries alone, initialised) VmRSS %d KiB, RssAnon %d KiB;"
           " the bridge's own above it: %d KiB" % (f["VmRSS"], f["RssAnon"], b["VmRSS"] - f["VmRSS"]))
-    print("  same run: upstream-style Python aiohttp client on the same WebSocket: VmRSS %d KiB,"
-          " RssAnon %d KiB" % (py["VmRSS"], py["RssAnon"]))
+    if py:
+        print("  same run: upstream-style Python aiohttp client on the same WebSocket: VmRSS %d KiB,"
+              " RssAnon %d KiB" % (py["VmRSS"], py["RssAnon"]))
 
 
 main()

@@ -33,9 +33,9 @@ ${CC:-cc} -O2 -DFLOOR_NO_WS -o "$work/rss-floor" "$top/bench/rss-floor.c" \
 printf 'bot:\n  telegram:\n    token: "123:TEST"\n    api_url: http://127.0.0.1:%s\n' "$port" > "$work/cfg.yaml"
 
 /usr/bin/python3 - "$BIN/cc-telegram" "$work/cfg.yaml" "$port" "$SECS" "$EDITS" "$CHATS" \
-	"$work/rss-floor" <<'PY'
+	"$work/rss-floor" "$top/bench/rss-compare.py" <<'PY'
 import json, subprocess, sys, time, urllib.request
-floor_exe = sys.argv[7]
+floor_exe, rss_compare = sys.argv[7], sys.argv[8]
 exe, cfg, port, secs, edits, chats = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 api = "http://127.0.0.1:%s" % port
 
@@ -57,7 +57,8 @@ def run(nchats, nedits, duration):
     post("/control/reset", {})
     p = subprocess.Popen([exe, "-c", cfg], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     time.sleep(1.0)
-    idle = (rss_kib(p.pid), rss_kib(p.pid, "RssAnon"))
+    idle = subprocess.run([rss_compare, str(p.pid), "-", floor_exe, "4"], capture_output=True,
+                          text=True, check=True).stdout
     def w(obj):
         p.stdin.write((json.dumps(obj) + "\n").encode()); p.stdin.flush()
     for c in range(nchats):
@@ -106,14 +107,7 @@ print("  final text at the fake %.2f s after the last edit action (target < 2 s)
 print("  API calls: %d (%d answered 429)" % (ncalls, n429))
 print("  naive bridge (every edit, waiting out each 429): >= %d calls, final text ~%.0f s late"
       % (edits, max(0, edits * 1.0 - secs)))
-print("bridge idle: VmRSS %.1f MiB, of which its own (RssAnon) %.1f MiB" % (idle[0] / 1024, idle[1] / 1024))
-fl = subprocess.Popen([floor_exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-fl.stdout.readline()
-time.sleep(0.5)
-print("  same run: rss-floor (its libraries alone, initialised) VmRSS %.1f MiB, RssAnon %.1f MiB"
-      % (rss_kib(fl.pid) / 1024, rss_kib(fl.pid, "RssAnon") / 1024))
-fl.stdin.close()
-fl.wait()
+print(idle, end="")
 _, peak, lag20, ncalls20, n42920 = run(chats, edits, secs)
 print("%d chats streaming at once: peak VmRSS %.1f MiB, RssAnon %.1f MiB (target < 4 MiB); %d API calls, %d answered 429; chat 0's final text %.2f s late"
       % (chats, peak[0] / 1024, peak[1] / 1024, ncalls20, n42920, lag20 if lag20 is not None else float("nan")))
