@@ -222,6 +222,15 @@ strlist_add(struct strlist *sl, char *s)
 	sl->v[sl->n++] = s;
 }
 
+bool
+strlist_has(const struct strlist *sl, const char *s)
+{
+	for (size_t i = 0; sl && i < sl->n; i++)
+		if (strcmp(sl->v[i], s) == 0)
+			return true;
+	return false;
+}
+
 void
 strlist_free(struct strlist *sl)
 {

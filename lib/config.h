@@ -21,6 +21,8 @@ struct strlist {
 void strlist_add(struct strlist *sl, char *s);
 /* Free every string and the array; sl is empty afterwards. */
 void strlist_free(struct strlist *sl);
+/* Whether s is in sl (NULL: an empty list). */
+bool strlist_has(const struct strlist *sl, const char *s);
 
 struct peer {
 	char *id;

@@ -79,15 +79,6 @@ static void register_commands(struct dc *dc, const struct bridge_call *c);
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static bool
-in_list(const struct strlist *l, const char *id)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], id) == 0)
-			return true;
-	return false;
-}
-
 static void
 token_free(void *p)
 {
@@ -651,13 +642,13 @@ channel_allowed(struct dc *dc, const char *id, const char *parent)
 {
 	const struct strlist *ac = &dc->cfg->discord.allowed_channels;
 
-	if (ac->n == 0 || in_list(ac, id))
+	if (ac->n == 0 || strlist_has(ac, id))
 		return 1;
 	if (parent == NULL)
 		parent = strmap_get(&dc->parents, id);
 	if (parent == NULL)
 		return -1;
-	return *parent && in_list(ac, parent) ? 1 : 0;
+	return *parent && strlist_has(ac, parent) ? 1 : 0;
 }
 
 static void
@@ -873,7 +864,7 @@ on_interaction(struct dc *dc, json_t *d)
 	if (json_is_object(chobj))
 		set_parent(dc, chobj);
 	channel = xasprintf("discord:%s", cid);
-	admin = in_list(&dc->cfg->discord.admin_users, user);
+	admin = strlist_has(&dc->cfg->discord.admin_users, user);
 	if (channel_allowed(dc, cid, parent) != 1) {
 		warnx("refused an interaction from user %s (%s) in channel %s: not in "
 		    "allowed_channels", user, name, cid);

@@ -104,15 +104,6 @@ dc_cut(const char *s, size_t max)
 	return xstrdup(s);
 }
 
-static bool
-in_list(const struct strlist *l, const char *id)
-{
-	for (size_t i = 0; l && i < l->n; i++)
-		if (strcmp(l->v[i], id) == 0)
-			return true;
-	return false;
-}
-
 static char *
 display_name(json_t *user)
 {
@@ -152,7 +143,7 @@ dc_message_event(json_t *d, const char *bot_id, const char *prefix,
 	channel = xasprintf("discord:%s", chan);
 	ev = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:[]}", "type", "message",
 	    "channel", channel, "user", user, "name", name, "admin",
-	    in_list(admins, user), "text", text, "files");
+	    strlist_has(admins, user), "text", text, "files");
 	free(chan);
 	free(user);
 	free(name);

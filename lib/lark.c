@@ -139,15 +139,6 @@ static void rest_send(struct rest *r);
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static bool
-in_list(const struct strlist *l, const char *id)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], id) == 0)
-			return true;
-	return false;
-}
-
 static void
 fatal(struct lark *lk, int code, const char *msg)
 {
@@ -960,8 +951,9 @@ fetch_resources(struct lark *lk, struct bridge_event *e, struct lark_res *res, s
 static bool
 chat_allowed(struct lark *lk, const char *chat)
 {
-	return lk->cfg->lark.allowed_chats.n == 0 || in_list(&lk->cfg->lark.allowed_chats,
-	    chat);
+	const struct strlist *ac = &lk->cfg->lark.allowed_chats;
+
+	return ac->n == 0 || strlist_has(ac, chat);
 }
 
 static void
@@ -1056,9 +1048,9 @@ on_press(struct lark *lk, json_t *event)
 		free(labels);
 		channel = xasprintf("lark:%s", p.chat_id);
 		bridge_event_post(lk->b, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}",
-		    "type", "button", "channel", channel, "user", p.user, "name", p.user, "admin",
-		    in_list(&lk->cfg->lark.admin_users, p.user), "ref", p.ref, "value",
-		    value));
+		    "type", "button", "channel", channel, "user", p.user, "name", p.user,
+		    "admin", strlist_has(&lk->cfg->lark.admin_users, p.user), "ref", p.ref,
+		    "value", value));
 		free(channel);
 		free(value);
 		/* answered: forget it (a second press finds it closed) */

@@ -53,15 +53,6 @@ lark_res_free(struct lark_res *r, size_t n)
 	free(r);
 }
 
-static bool
-in_list(const struct strlist *l, const char *s)
-{
-	for (size_t i = 0; l && i < l->n; i++)
-		if (strcmp(l->v[i], s) == 0)
-			return true;
-	return false;
-}
-
 static void
 add_res(struct lark_res **res, size_t *n, const char *mid, const char *key,
     const char *type, const char *name)
@@ -253,7 +244,7 @@ lark_message_event(json_t *ev, const struct strlist *admins, struct lark_res **r
 	channel = xasprintf("lark:%s", chat);
 	out = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:[]}", "type", "message",
 	    "channel", channel, "user", open_id, "name", open_id, "admin",
-	    in_list(admins, open_id), "text", text, "files");
+	    strlist_has(admins, open_id), "text", text, "files");
 	free(channel);
 	free(text);
 	if (out == NULL) {	/* not UTF-8 */

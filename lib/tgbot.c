@@ -62,15 +62,6 @@ struct ask {
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static bool
-in_list(const struct strlist *l, const char *id)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], id) == 0)
-			return true;
-	return false;
-}
-
 /* "telegram:CHAT[:THREAD]" or "CHAT[:THREAD]" → chat and thread (or
  * NULL); false when it is not one. */
 static bool
@@ -634,13 +625,13 @@ allowed(struct tg *t, const char *what, const char *user, const char *name,
 		warnx("refused a %s with no sender in chat %s", what, chat);
 		return false;
 	}
-	if (au->n > 0 && !in_list(au, user)) {
+	if (au->n > 0 && !strlist_has(au, user)) {
 		warnx("refused a %s from user %s (%s) in chat %s: not in allowed_users",
 		    what, user, name, chat);
 		return false;
 	}
 	str_to_ll(chat, LLONG_MIN, LLONG_MAX, &c);
-	if (c < 0 && ac->n > 0 && !in_list(ac, chat)) {
+	if (c < 0 && ac->n > 0 && !strlist_has(ac, chat)) {
 		warnx("refused a %s from user %s (%s) in chat %s: not in allowed_chats",
 		    what, user, name, chat);
 		return false;
@@ -855,7 +846,8 @@ on_message(struct tg *t, json_t *msg)
 	routed = route_command(t, text ? text : "");
 	m->ev = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:[]}", "type", "message",
 	    "channel", m->channel, "user", user, "name", name, "admin",
-	    in_list(&t->cfg->telegram.admin_users, user), "text", routed, "files");
+	    strlist_has(&t->cfg->telegram.admin_users, user), "text", routed,
+	    "files");
 	free(routed);
 	m->todo = json_array();
 	photo = json_object_get(msg, "photo");
@@ -993,8 +985,8 @@ on_callback(struct tg *t, json_t *cq)
 		free(shown);
 		ev = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "type", "button",
 		    "channel", a->channel, "user", user, "name", name, "admin",
-		    in_list(&t->cfg->telegram.admin_users, user), "ref", a->ref,
-		    "value", vals.s ? vals.s : "");
+		    strlist_has(&t->cfg->telegram.admin_users, user), "ref",
+		    a->ref, "value", vals.s ? vals.s : "");
 		bridge_emit(t->b, ev);
 		/* The answer replaces the keyboard. */
 		{
