@@ -531,7 +531,10 @@ web_dash_tick(struct web *w)
 		for (struct wchan *c = w->chans; c; c = c->next) {
 			if (c->clients == NULL)
 				continue;
-			web_page_chat_meta(w, NULL, c, &b);
+			json_t *row = web_dash_channel_session(w, c->name);
+
+			web_page_chat_meta(row, NULL, c, &b);
+			json_decref(row);
 			if (c->meta_html && b.s && strcmp(c->meta_html, b.s) == 0) {
 				buf_free(&b);
 				continue;

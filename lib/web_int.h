@@ -181,13 +181,13 @@ json_t *web_dash_channel_session(struct web *w, const char *channel);
 void web_page_login(struct buf *out, const char *error);
 void web_page_dashboard(struct web *w, const struct websess *s, const char *q,
     struct buf *out);
-/* A chat's heading: its session's name, peer, path, mode and status (or
- * how to start one) and the Interrupt form; s NULL leaves the form's CSRF
- * field for the page's script to fill. */
 /* event with data (stolen) to every page showing c. */
 void web_chan_broadcast(struct wchan *c, const char *event, json_t *data);
-void web_page_chat_meta(struct web *w, const struct websess *s, struct wchan *c,
-    struct buf *out);
+/* A chat's heading: its session's name, peer, path, mode and status (row,
+ * web_dash_channel_session's, or NULL: how to start one) and the Interrupt
+ * form; s NULL leaves the form's CSRF field for the page's script to fill. */
+void web_page_chat_meta(const json_t *row, const struct websess *s,
+    const struct wchan *c, struct buf *out);
 void web_page_chat(struct web *w, const struct websess *s, struct wchan *c,
     struct buf *out);
 void web_page_error(struct buf *out, int code, const char *msg);

@@ -239,10 +239,9 @@ web_item_html(struct web *w, struct wchan *c, const json_t *ev, const char *csrf
 }
 
 void
-web_page_chat_meta(struct web *w, const struct websess *s, struct wchan *c,
-    struct buf *out)
+web_page_chat_meta(const json_t *row, const struct websess *s,
+    const struct wchan *c, struct buf *out)
 {
-	json_t *row = web_dash_channel_session(w, c->name);
 	const char *name = row ? json_string_value(json_object_get(row, "name")) : NULL;
 
 	buf_puts(out, "<div id=\"meta\"><h1>");
@@ -268,7 +267,6 @@ web_page_chat_meta(struct web *w, const struct websess *s, struct wchan *c,
 	csrf_field(out, s);
 	buf_puts(out, "<input type=\"hidden\" name=\"text\" value=\"/interrupt\">"
 	    "<button type=\"submit\">Interrupt</button></form></p></div>");
-	json_decref(row);
 }
 
 void
@@ -280,8 +278,8 @@ web_page_chat(struct web *w, const struct websess *s, struct wchan *c,
 	struct witem *it;
 
 	head(out, name ? name : c->name, s, "chat");
+	web_page_chat_meta(row, s, c, out);
 	json_decref(row);
-	web_page_chat_meta(w, s, c, out);
 	buf_puts(out, "<div class=\"log\" id=\"log\" data-chan=\"");
 	html_escape_str(out, c->id);
 	buf_puts(out, "\">");
